@@ -1,0 +1,89 @@
+// Package manifest loads, evaluates and validates lambdas.hcl. It knows
+// nothing of git or AWS: it turns HCL into a validated Manifest, or into
+// diagnostics that point at file:line:column.
+package manifest
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Manifest is a loaded, evaluated and validated lambdas.hcl.
+type Manifest struct {
+	File     string // absolute path of the manifest file
+	Dir      string // absolute folder of the manifest file
+	RepoRoot string // absolute; every function path below is relative to it
+	// Hash is the hex SHA-256 of the manifest bytes and of the resolved
+	// variable values, so that a saved plan can tell the manifest changed.
+	Hash      string
+	Project   Project
+	Functions []*Function // sorted by Label
+}
+
+// Project is the project block.
+type Project struct {
+	Name   string
+	Region string // "" means: take it from the AWS environment
+	// Artifacts is where packages are uploaded; nil means direct (ZipFile) upload.
+	Artifacts *S3Location
+	// StateFile is the absolute path of the local state file; "" when StateS3 is set.
+	StateFile string
+	StateS3   *S3Location // state in S3: Bucket and Key (in Prefix)
+	// APIRateLimit is the number of mutating Lambda calls per second shared by
+	// all workers (default 15, what an account and region allow).
+	APIRateLimit float64
+	Range        hcl.Range
+}
+
+// S3Location is a parsed s3://bucket/prefix URL. Prefix has no leading or
+// trailing slash and may be empty.
+type S3Location struct {
+	Bucket string
+	Prefix string
+}
+
+// Function is one function block with the defaults block merged under it.
+type Function struct {
+	Label        string
+	Name         string   // function_name; defaults to Label
+	Source       string   // repo-relative, slash-separated, cleaned
+	Include      []string // doublestar globs relative to Source; empty means everything
+	Exclude      []string // doublestar globs relative to Source
+	Watch        []string // repo-relative, slash-separated, cleaned
+	Runtime      string
+	Architecture string // "x86_64" (default) or "arm64"
+	Handler      string
+	Dependencies string // repo-relative descriptor path, "" when none
+	Lockfile     string // repo-relative lockfile beside the descriptor (package-lock.json), "" when none
+	BuildImage   string // build_image; defaults to public.ecr.aws/sam/build-<runtime>:latest-<arch>
+	Alias        string // defaults to "live"
+	Deploy       Deploy
+	Create       *Create // nil: the function must already exist (Terraform creates it)
+	Range        hcl.Range
+}
+
+// Deploy is how traffic moves to a new version.
+type Deploy struct {
+	Strategy string    // "all-at-once" (default), "canary" or "linear"
+	Steps    []float64 // percentages of traffic, rising, ending at 100
+	Interval time.Duration
+	Alarms   []string
+}
+
+// Create is used only to create a function that does not exist yet.
+type Create struct {
+	Role        string
+	Memory      int32 // MB, default 128
+	Timeout     int32 // seconds, default 3
+	Environment map[string]string
+}
+
+// Options are the inputs from outside the manifest.
+type Options struct {
+	Vars      map[string]string // --var name=value
+	VarFiles  []string          // --var-file FILE (HCL: name = value)
+	LookupEnv func(string) (string, bool)
+	// RepoRoot bounds every path; defaults to the manifest's folder.
+	RepoRoot string
+}
