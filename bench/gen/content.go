@@ -159,7 +159,9 @@ func edit(r *rand.Rand, path string, old []byte) []byte {
 
 func indent(line string) int { return len(line) - len(strings.TrimLeft(line, " ")) }
 
-func (d dep) String() string { return fmt.Sprintf("%d.%d.%d", d.version[0], d.version[1], d.version[2]) }
+func (d dep) String() string {
+	return fmt.Sprintf("%d.%d.%d", d.version[0], d.version[1], d.version[2])
+}
 
 func requirements(deps []dep) []byte {
 	var b strings.Builder
