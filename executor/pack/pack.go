@@ -1,0 +1,205 @@
+// Package pack turns a function's source folder into a deterministic zip
+// archive, ready to upload to AWS Lambda.
+//
+// The same files give the same bytes, whatever the machine, the checkout
+// time, the umask, the order files were created in or the number of workers.
+// That lets the release tool compare the archive's CodeSha256 with what a
+// live function already runs before uploading anything. The zip is built as
+// follows:
+//
+//   - Entries are the regular files under Source (symlinks followed while
+//     they stay inside the repository), named by their slash path relative
+//     to Source and sorted by the bytes of that path. There are no directory
+//     entries: extractors, Lambda's included, create parent folders on
+//     their own, and leaving them out means empty folders are dropped.
+//   - Every entry has the zip epoch as its time (1980-01-01 00:00:00 in the
+//     MS-DOS fields, no extended timestamp), mode 0644, or 0755 when the
+//     file has any executable bit (Lambda needs it for bootstrap files),
+//     "made by Unix, version 2.0", "needs version 2.0", no extra fields and
+//     no comments. Names that are valid, non-ASCII UTF-8 get the UTF-8 flag.
+//   - Files are compressed with deflate at level 6 (Level) by
+//     github.com/klauspost/compress/flate, in 1 MiB pieces: each piece is
+//     compressed on its own, primed with the 32 KiB before it, and ends on a
+//     byte boundary, so the pieces concatenate into one valid deflate stream
+//     and the bytes depend on the content alone. A file is stored instead
+//     when deflate would not make it smaller (empty files, for instance).
+//     The output is tied to the version of the compressor in go.mod:
+//     upgrading it may change the bytes, and so the CodeSha256, once.
+//   - Folders and files named .git, at any depth, are never packed.
+//
+// Compression runs on a pool of workers; a single writer then adds the
+// pieces to the zip in order with archive/zip's CreateRaw. Memory stays
+// bounded: a few pieces per worker are in flight, and the compressed data of
+// a file larger than one piece is spooled (to a temporary file in the output
+// folder once it passes 16 MiB) until its CRC and sizes are known.
+package pack
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+)
+
+// Level is the deflate level every archive is compressed with. It is fixed
+// so that the archive is a function of the files alone.
+const Level = 6
+
+// DefaultMaxUnzipped is Lambda's limit on the unzipped size of a function
+// and its layers together: 250 MB (262,144,000 bytes).
+const DefaultMaxUnzipped int64 = 262144000
+
+// Errors that Build wraps, for callers that need to tell them apart with
+// errors.Is. The messages carry the details.
+var (
+	// ErrTooLarge: the files add up to more than Options.MaxUnzipped.
+	ErrTooLarge = errors.New("unzipped size over the limit")
+	// ErrNoFiles: nothing is left to pack after include and exclude.
+	ErrNoFiles = errors.New("no files to pack")
+	// ErrSymlink: a symlink leaves the repository, is broken or makes a cycle.
+	ErrSymlink = errors.New("bad symlink")
+	// ErrPattern: an include or exclude pattern is malformed.
+	ErrPattern = errors.New("bad pattern")
+)
+
+// Spec says what to pack.
+type Spec struct {
+	// RepoRoot is the absolute path of the repository. Symlinks are
+	// followed only while their targets stay inside it.
+	RepoRoot string
+	// Source is the folder to pack, relative to RepoRoot, slash-separated.
+	// Archive names are relative to it.
+	Source string
+	// Include holds doublestar globs relative to Source; empty means every
+	// file. Exclude holds globs for files to leave out. A pattern matches
+	// the whole slash path relative to Source ("*.pyc" matches only at the
+	// top, "**/*.pyc" at any depth), and a pattern that matches a folder
+	// covers everything beneath it ("tests" or "tests/" excludes the folder
+	// tests). A trailing "/" and a leading "./" are ignored. A file is
+	// packed when it is included and not excluded.
+	Include []string
+	Exclude []string
+	// Function names the function in errors ("orders-api: package: ...").
+	Function string
+}
+
+// Options tune Build. The zero value is ready to use.
+type Options struct {
+	// Workers is the number of files (or 1 MiB pieces) compressed at once;
+	// 0 means runtime.GOMAXPROCS(0). It never changes the output.
+	Workers int
+	// MaxUnzipped is the largest total of uncompressed file sizes allowed;
+	// 0 means DefaultMaxUnzipped. Pass less when the function's layers take
+	// part of Lambda's limit.
+	MaxUnzipped int64
+}
+
+// Result describes a written archive.
+type Result struct {
+	Path         string // the zip file: <dir>/<hex sha256>.zip
+	Size         int64  // zipped bytes
+	UnzippedSize int64  // sum of uncompressed file sizes
+	SHA256       []byte // raw sha256 of the zip bytes
+	CodeSha256   string // base64 (standard) of SHA256: what Lambda reports
+	Files        int    // number of entries
+}
+
+// Build packs spec into a zip file in dir (created when missing) and
+// returns its Result. The file is named after the hex SHA-256 of its bytes,
+// so the same content always lands at the same path; it is written under a
+// temporary name and renamed, so a reader never sees half an archive.
+// Errors name the function: "<function>: package: ...".
+func Build(ctx context.Context, spec Spec, dir string, opt Options) (*Result, error) {
+	res, err := build(ctx, spec, dir, opt)
+	if err != nil {
+		if spec.Function == "" {
+			return nil, fmt.Errorf("package: %w", err)
+		}
+		return nil, fmt.Errorf("%s: package: %w", spec.Function, err)
+	}
+	return res, nil
+}
+
+func build(ctx context.Context, spec Spec, dir string, opt Options) (_ *Result, err error) {
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.MaxUnzipped <= 0 {
+		opt.MaxUnzipped = DefaultMaxUnzipped
+	}
+
+	// Everything that can fail cheaply (patterns, symlinks, size, empty
+	// source) fails here, before a byte is compressed.
+	files, total, err := collect(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	if total > opt.MaxUnzipped {
+		return nil, kindErr(ErrTooLarge, "unzipped size %s (%d bytes) exceeds the limit of %s (%d bytes)",
+			mb(total), total, mb(opt.MaxUnzipped), opt.MaxUnzipped)
+	}
+
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(dir, ".pack-*.zip.tmp")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+
+	h := sha256.New()
+	src := path.Clean(filepath.ToSlash(spec.Source))
+	size, err := writeZip(ctx, io.MultiWriter(tmp, h), files, src, dir, opt.Workers)
+	if err != nil {
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	sum := h.Sum(nil)
+	path := filepath.Join(dir, hex.EncodeToString(sum)+".zip")
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, err
+	}
+	return &Result{
+		Path:         path,
+		Size:         size,
+		UnzippedSize: total,
+		SHA256:       sum,
+		CodeSha256:   base64.StdEncoding.EncodeToString(sum),
+		Files:        len(files),
+	}, nil
+}
+
+// mb formats n bytes in the MB Lambda's documentation means (MiB: its
+// 250 MB limit is 262,144,000 bytes).
+func mb(n int64) string {
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+}
+
+// kindError carries a message and one of the package's sentinel errors, so
+// that errors.Is finds the sentinel without it cluttering the message.
+type kindError struct {
+	err  error
+	kind error
+}
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.err, e.kind} }
+
+func kindErr(kind error, format string, args ...any) error {
+	return &kindError{err: fmt.Errorf(format, args...), kind: kind}
+}
