@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lambdas-dev/lambdas/manifest"
+	"github.com/lambdas-dev/lambdas/planner"
+	"github.com/lambdas-dev/lambdas/state"
+)
+
+type planFlags struct {
+	targets          []string
+	out              string
+	detailedExitcode bool
+	format           string
+}
+
+func newPlanCmd(g *globals) *cobra.Command {
+	var f planFlags
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show which functions changed and what apply would do",
+		Long: `plan compares each function's files in git (tree hashes at HEAD, and any
+uncommitted change) with the last release recorded in the state, and lists
+what apply would do for each, and why. It changes nothing.
+
+Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, _, _, err := g.makePlan(cmd.Context(), f.targets)
+			if err != nil {
+				return err
+			}
+			if f.out != "" {
+				if err := planner.Save(f.out, p); err != nil {
+					return err
+				}
+			}
+			format := f.format
+			if g.json {
+				format = "json"
+			}
+			switch format {
+			case "json":
+				err = writeJSON(g.stdout, p)
+			case "markdown", "md":
+				err = renderPlanMarkdown(g.stdout, p)
+			case "human", "":
+				err = renderPlanHuman(g.stdout, p, g.color(g.stdout))
+				if err == nil && f.out != "" {
+					fmt.Fprintf(g.stdout, "\nSaved the plan to %s. Apply exactly this plan with:\n    lambdas apply %s\n", f.out, f.out)
+				}
+			default:
+				return fmt.Errorf("--format %q: use human, json or markdown", f.format)
+			}
+			if err != nil {
+				return err
+			}
+			if f.detailedExitcode && p.HasChanges() {
+				return &exitError{code: 2}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "plan only functions whose label or name matches this glob (repeatable)")
+	cmd.Flags().StringVar(&f.out, "out", "", "save the plan to `FILE` for `lambdas apply FILE`")
+	cmd.Flags().BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when none, 1 on error")
+	cmd.Flags().StringVar(&f.format, "format", "human", "output format: human, json or markdown")
+	return cmd
+}
+
+// makePlan loads the manifest, the repository and the state, and plans.
+func (g *globals) makePlan(ctx context.Context, targets []string) (*planner.Plan, *manifest.Manifest, *planner.Repo, error) {
+	m, repo, err := g.loadManifest()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	backend, err := stateBackend(m)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sm, err := state.Load(ctx, backend)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, err := planner.Make(planner.Input{Manifest: m, Repo: repo, State: sm.Snapshot(), Targets: targets, ToolVersion: Version()})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, m, repo, nil
+}

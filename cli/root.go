@@ -1,0 +1,189 @@
+// Package cli is the lambdas command line: one file per subcommand, each
+// parsing its flags, running the operation and rendering through a view.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lambdas-dev/lambdas/manifest"
+	"github.com/lambdas-dev/lambdas/planner"
+	"github.com/lambdas-dev/lambdas/state"
+)
+
+// version is set at build time with -ldflags "-X github.com/lambdas-dev/lambdas/cli.version=v1.2.3".
+var version = ""
+
+// Version returns the tool's version.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// exitError carries an exit code; its message, if any, was already printed.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// globals are the flags every command takes.
+type globals struct {
+	manifest string
+	vars     []string
+	varFiles []string
+	json     bool
+	noColor  bool
+
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) (string, bool)
+}
+
+// Run runs the CLI with args and returns the process exit code:
+// 0 ok, 1 error, 2 changes present (plan --detailed-exitcode).
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.LookupEnv}
+	root := &cobra.Command{
+		Use:           "lambdas",
+		Short:         "Release AWS Lambda functions from a git monorepo",
+		Long:          "lambdas plans and applies releases of the Lambda functions listed in lambdas.hcl:\nwhat changed in git decides what is packaged, uploaded, published and shifted.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.manifest, "manifest", "lambdas.hcl", "the manifest `file`")
+	pf.StringArrayVar(&g.vars, "var", nil, "set a manifest variable (`name=value`, repeatable)")
+	pf.StringArrayVar(&g.varFiles, "var-file", nil, "read manifest variables from an HCL `file` (repeatable)")
+	pf.BoolVar(&g.json, "json", false, "print machine-readable JSON")
+	pf.BoolVar(&g.noColor, "no-color", false, "never color the output")
+
+	root.AddCommand(newVersionCmd(g), newValidateCmd(g), newPlanCmd(g), newApplyCmd(g), newStatusCmd(g), newStateCmd(g))
+
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "Error: "+ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "Error: "+err.Error())
+	if strings.Contains(err.Error(), "unknown flag") || strings.Contains(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts ") {
+		fmt.Fprintln(stderr, "Run 'lambdas --help' for usage.")
+	}
+	return 1
+}
+
+// loadManifest finds the repository (when there is one) and loads the
+// manifest with its root as the boundary for paths. Diagnostics are printed
+// here; the error returned is then an exitError without message.
+func (g *globals) loadManifest() (*manifest.Manifest, *planner.Repo, error) {
+	path := g.manifest
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi, err := os.Stat(abs); err != nil || fi.IsDir() {
+		hint := "create one (see examples/ in the lambdas repository) or point at it with --manifest FILE"
+		if err == nil {
+			return nil, nil, fmt.Errorf("%s is a folder, not a manifest file; %s", path, hint)
+		}
+		return nil, nil, fmt.Errorf("no manifest at %s; %s", path, hint)
+	}
+	repo, repoErr := planner.OpenRepo(filepath.Dir(abs))
+	opts := manifest.Options{Vars: map[string]string{}, VarFiles: g.varFiles, LookupEnv: g.getenv}
+	if repoErr == nil {
+		opts.RepoRoot = repo.Root
+	}
+	for _, kv := range g.vars {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			return nil, nil, fmt.Errorf("--var %q: expected name=value", kv)
+		}
+		opts.Vars[name] = value
+	}
+	m, diags := manifest.Load(path, opts)
+	if diags.HasErrors() || len(diags.Diags) > 0 {
+		if err := diags.WriteText(g.stderr, 0, g.color(g.stderr)); err != nil {
+			return nil, nil, err
+		}
+	}
+	if diags.HasErrors() {
+		return nil, nil, &exitError{code: 1}
+	}
+	if repoErr != nil {
+		return m, nil, repoErr
+	}
+	return m, repo, nil
+}
+
+// stateBackend returns where the state lives.
+func stateBackend(m *manifest.Manifest) (*state.LocalFile, error) {
+	if m.Project.StateS3 != nil {
+		return nil, fmt.Errorf("project.state = s3://%s/%s: state in S3 is not supported by this version of lambdas yet; use a local path (the default is .lambdas/state.json)", m.Project.StateS3.Bucket, m.Project.StateS3.Prefix)
+	}
+	display := m.Project.StateFile
+	if rel, err := filepath.Rel(m.Dir, m.Project.StateFile); err == nil && !strings.HasPrefix(rel, "..") {
+		display = rel
+	}
+	return &state.LocalFile{Path: m.Project.StateFile, Display: display}, nil
+}
+
+// color reports whether to color output written to w.
+func (g *globals) color(w io.Writer) bool {
+	if g.noColor || g.json {
+		return false
+	}
+	if _, ok := g.getenv("NO_COLOR"); ok {
+		return false
+	}
+	return isTerminal(w)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func newVersionCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of lambdas",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.json {
+				return writeJSON(g.stdout, map[string]any{"version": Version(), "plan_format_version": planner.FormatVersion, "state_format_version": state.FormatVersion})
+			}
+			fmt.Fprintf(g.stdout, "lambdas %s\n", Version())
+			return nil
+		},
+	}
+}
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

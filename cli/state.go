@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lambdas-dev/lambdas/manifest"
+	"github.com/lambdas-dev/lambdas/planner"
+	"github.com/lambdas-dev/lambdas/state"
+)
+
+func newStateCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "state",
+		Short: "Read or adjust the release state",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print the state document",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, _, err := g.loadManifest()
+			if m == nil {
+				return err
+			}
+			backend, err := stateBackend(m)
+			if err != nil {
+				return err
+			}
+			sm, err := state.Load(cmd.Context(), backend)
+			if err != nil {
+				return err
+			}
+			return writeJSON(g.stdout, sm.Snapshot())
+		},
+	})
+	var targets []string
+	var lockTimeout time.Duration
+	mark := &cobra.Command{
+		Use:   "mark-released",
+		Short: "Record HEAD as released without touching AWS (adopting functions already live)",
+		Long: `mark-released records, for each selected function, that the code at HEAD is
+what runs live, without calling AWS. Use it once when adopting lambdas for
+functions that were already deployed from this commit, so that the first plan
+does not redeploy all of them. It refuses a dirty tree.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, m, _, err := g.makePlan(cmd.Context(), targets)
+			if err != nil {
+				return err
+			}
+			if p.Dirty {
+				return fmt.Errorf("the worktree has uncommitted changes under the functions' paths; commit them first (mark-released records commits only)")
+			}
+			return withStateLock(cmd.Context(), m, "mark-released", lockTimeout, func(sm *state.Manager) error {
+				now := time.Now().UTC()
+				err := sm.Update(cmd.Context(), func(d *state.Document) error {
+					for _, f := range p.Functions {
+						prev := d.Functions[f.Name]
+						rec := &state.Function{FunctionName: f.FunctionName, Commit: p.Head, CodeFingerprint: f.CodeFingerprint,
+							DepsFingerprint: f.DepsFingerprint, Alias: f.Alias, ReleasedAt: now}
+						if prev != nil {
+							rec.CodeSha256, rec.Version, rec.Artifact = prev.CodeSha256, prev.Version, prev.Artifact
+						}
+						d.Functions[f.Name] = rec
+					}
+					return nil
+				})
+				if err == nil {
+					fmt.Fprintf(g.stdout, "Recorded %d %s as released at %s.\n", len(p.Functions), plural(len(p.Functions), "function", "functions"), planner.ShortHash(p.Head))
+				}
+				return err
+			})
+		},
+	}
+	mark.Flags().StringArrayVar(&targets, "target", nil, "only functions whose label or name matches this glob (repeatable)")
+	mark.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
+	cmd.AddCommand(mark)
+	return cmd
+}
+
+// withStateLock runs fn with the state locked and freshly loaded.
+func withStateLock(ctx context.Context, m *manifest.Manifest, operation string, timeout time.Duration, fn func(*state.Manager) error) error {
+	backend, err := stateBackend(m)
+	if err != nil {
+		return err
+	}
+	lockCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	host, _ := os.Hostname()
+	unlock, err := backend.Lock(lockCtx, state.LockInfo{ID: fmt.Sprintf("%d", os.Getpid()), Operation: operation, Who: fmt.Sprintf("pid %d on %s", os.Getpid(), host), Created: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	sm, err := state.Load(ctx, backend)
+	if err != nil {
+		return err
+	}
+	return fn(sm)
+}

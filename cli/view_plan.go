@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/lambdas-dev/lambdas/planner"
+)
+
+// How many changed files a human view lists before it just counts.
+const shownFiles = 5
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+type palette struct{ on bool }
+
+func (p palette) wrap(code, s string) string {
+	if !p.on {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+func (p palette) green(s string) string  { return p.wrap("32", s) }
+func (p palette) yellow(s string) string { return p.wrap("33", s) }
+func (p palette) red(s string) string    { return p.wrap("31", s) }
+func (p palette) bold(s string) string   { return p.wrap("1", s) }
+func (p palette) dim(s string) string    { return p.wrap("2", s) }
+
+func symbol(c planner.Change) string {
+	switch c {
+	case planner.New:
+		return "+"
+	case planner.Changed:
+		return "~"
+	}
+	return "="
+}
+
+func stepNames(steps []planner.Step) string {
+	names := make([]string, len(steps))
+	for i, s := range steps {
+		names[i] = s.Name
+	}
+	return strings.Join(names, " → ")
+}
+
+// renderPlanHuman prints the plan like terraform plan: a line per function
+// with its symbol, then the reasons, the files and the steps.
+func renderPlanHuman(w io.Writer, p *planner.Plan, color bool) error {
+	c := palette{color}
+	head := planner.ShortHash(p.Head)
+	if p.Branch != "" {
+		head += " (" + p.Branch + ")"
+	}
+	fmt.Fprintf(w, "Project %s at %s", p.Project, head)
+	if p.Dirty {
+		fmt.Fprint(w, c.yellow(", with uncommitted changes"))
+	}
+	fmt.Fprintln(w)
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "%s %s\n", c.yellow("Note:"), n)
+	}
+	fmt.Fprintln(w)
+	for _, f := range p.Functions {
+		sym := symbol(f.Change)
+		switch f.Change {
+		case planner.New:
+			sym = c.green(sym)
+		case planner.Changed:
+			sym = c.yellow(sym)
+		default:
+			sym = c.dim(sym)
+		}
+		name := f.Name
+		if f.FunctionName != f.Name {
+			name += " " + c.dim("("+f.FunctionName+")")
+		}
+		fmt.Fprintf(w, "  %s %s %s\n", sym, c.bold(name), c.dim(string(f.Change)))
+		if f.Change == planner.Unchanged {
+			continue
+		}
+		for _, r := range f.Reasons {
+			fmt.Fprintf(w, "      %s\n", r)
+		}
+		for i, file := range f.ChangedFiles {
+			if i == shownFiles {
+				break
+			}
+			fmt.Fprintf(w, "        %s\n", c.dim(file))
+		}
+		if more := len(f.ChangedFiles) - shownFiles + f.ChangedFilesOmitted; more > 0 && len(f.ChangedFiles) >= shownFiles {
+			fmt.Fprintf(w, "        %s\n", c.dim(fmt.Sprintf("… and %d more", more)))
+		}
+		for i, file := range f.Uncommitted {
+			if i == shownFiles {
+				fmt.Fprintf(w, "        %s\n", c.dim(fmt.Sprintf("… and %d more uncommitted", len(f.Uncommitted)-shownFiles)))
+				break
+			}
+			fmt.Fprintf(w, "        %s %s\n", c.dim(file), c.yellow("(uncommitted)"))
+		}
+		fmt.Fprintf(w, "      steps: %s\n", stepNames(f.Steps))
+	}
+	s := p.Summary
+	fmt.Fprintln(w)
+	if !p.HasChanges() {
+		fmt.Fprintf(w, "%s Every function matches its last release (%d unchanged).\n", c.green("No changes."), s.Unchanged)
+		return nil
+	}
+	fmt.Fprintf(w, "%s %d new, %d changed, %d unchanged.\n", c.bold("Plan:"), s.New, s.Changed, s.Unchanged)
+	return nil
+}
+
+// renderPlanMarkdown prints the plan for a pull-request comment.
+func renderPlanMarkdown(w io.Writer, p *planner.Plan) error {
+	s := p.Summary
+	fmt.Fprintf(w, "### lambdas plan: %s\n\n", p.Project)
+	fmt.Fprintf(w, "At `%s`", planner.ShortHash(p.Head))
+	if p.Branch != "" {
+		fmt.Fprintf(w, " on `%s`", p.Branch)
+	}
+	if p.Dirty {
+		fmt.Fprint(w, ", **with uncommitted changes**")
+	}
+	fmt.Fprintf(w, ": **%d new, %d changed, %d unchanged**.\n\n", s.New, s.Changed, s.Unchanged)
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "> %s\n\n", n)
+	}
+	fmt.Fprintln(w, "| | function | change | why | steps |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, f := range p.Functions {
+		why := strings.Join(f.Reasons, "; ")
+		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s |\n", symbol(f.Change), f.Name, f.Change, mdEscape(why), mdEscape(stepNames(f.Steps)))
+	}
+	var files []string
+	for _, f := range p.Functions {
+		if len(f.ChangedFiles) > 0 {
+			files = append(files, fmt.Sprintf("- `%s`: %s", f.Name, strings.Join(wrapCode(f.ChangedFiles), ", ")))
+		}
+	}
+	if len(files) > 0 {
+		fmt.Fprintf(w, "\n<details><summary>Changed files</summary>\n\n%s\n\n</details>\n", strings.Join(files, "\n"))
+	}
+	return nil
+}
+
+func wrapCode(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = "`" + s + "`"
+	}
+	return out
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

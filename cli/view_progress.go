@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/lambdas-dev/lambdas/executor"
+	"github.com/lambdas-dev/lambdas/planner"
+)
+
+// progressView shows an apply as it runs.
+type progressView interface {
+	executor.Reporter
+	Close()
+}
+
+func isTerminalReader(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (g *globals) progressView(mode string, p *planner.Plan) progressView {
+	if mode == "auto" || mode == "" {
+		switch {
+		case g.json:
+			mode = "json"
+		case isTerminal(g.stdout):
+			mode = "bars"
+		default:
+			mode = "lines"
+		}
+	}
+	switch mode {
+	case "json":
+		return &jsonView{w: g.stdout}
+	case "bars":
+		return newBarsView(g.stdout, p)
+	default:
+		return &linesView{w: g.stdout}
+	}
+}
+
+// jsonView prints one JSON event per line.
+type jsonView struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (v *jsonView) Report(e executor.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	data, _ := json.Marshal(e)
+	fmt.Fprintf(v.w, "%s\n", data)
+}
+func (v *jsonView) Close() {}
+
+// linesView prints one timestamped line per step, for CI logs.
+type linesView struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (v *linesView) Report(e executor.Event) {
+	if e.Kind == executor.EventStart && e.Step != planner.StepPackage {
+		return // the done/skip line says it all; starts only add noise in CI logs
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	line := fmt.Sprintf("%s  %-24s %-18s %-8s", e.Time.UTC().Format("2006-01-02T15:04:05.000Z"), e.Function, e.Step, e.Kind)
+	if e.Elapsed > 0 {
+		line += fmt.Sprintf(" %7s", e.Elapsed.Round(time.Millisecond))
+	}
+	if e.Message != "" {
+		line += "  " + e.Message
+	}
+	fmt.Fprintln(v.w, line)
+}
+func (v *linesView) Close() {}
+
+// barsView shows a live bar per function on a terminal.
+type barsView struct {
+	mu       sync.Mutex
+	progress *mpb.Progress
+	bars     map[string]*mpb.Bar
+	current  map[string]string
+	warnings []string
+	w        io.Writer
+}
+
+func newBarsView(w io.Writer, p *planner.Plan) *barsView {
+	v := &barsView{progress: mpb.New(mpb.WithOutput(w), mpb.WithWidth(30), mpb.WithRefreshRate(120*time.Millisecond)),
+		bars: map[string]*mpb.Bar{}, current: map[string]string{}, w: w}
+	width := 0
+	for _, f := range p.Functions {
+		if len(f.Name) > width {
+			width = len(f.Name)
+		}
+	}
+	for _, f := range p.Functions {
+		if f.Change == planner.Unchanged {
+			continue
+		}
+		name := f.Name
+		v.current[name] = "waiting"
+		v.bars[name] = v.progress.AddBar(int64(len(f.Steps)),
+			mpb.PrependDecorators(decor.Name(name, decor.WC{W: width + 1, C: decor.DindentRight}), decor.CountersNoUnit("%d/%d ")),
+			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
+				v.mu.Lock()
+				defer v.mu.Unlock()
+				return v.current[name]
+			})),
+		)
+	}
+	return v
+}
+
+func (v *barsView) Report(e executor.Event) {
+	v.mu.Lock()
+	bar := v.bars[e.Function]
+	switch e.Kind {
+	case executor.EventStart:
+		v.current[e.Function] = e.Step + "…"
+	case executor.EventRetry:
+		v.current[e.Function] = e.Step + " (retrying)"
+	case executor.EventFail:
+		v.current[e.Function] = "FAILED at " + e.Step
+	case executor.EventReleased:
+		v.current[e.Function] = "released: " + e.Message
+	case executor.EventWarn:
+		v.warnings = append(v.warnings, e.Function+": "+e.Message)
+	}
+	v.mu.Unlock()
+	if bar == nil {
+		return
+	}
+	switch e.Kind {
+	case executor.EventDone, executor.EventSkip:
+		bar.Increment()
+	case executor.EventFail:
+		bar.Abort(false)
+	case executor.EventReleased:
+		bar.SetTotal(-1, true)
+	}
+}
+
+func (v *barsView) Close() {
+	for _, b := range v.bars {
+		if !b.Completed() && !b.Aborted() {
+			b.Abort(false)
+		}
+	}
+	v.progress.Wait()
+	for _, w := range v.warnings {
+		fmt.Fprintln(v.w, "Warning: "+w)
+	}
+}
+
+// renderSummary prints the result table after an apply.
+func renderSummary(w io.Writer, res *executor.Result, color bool) {
+	c := palette{color}
+	counts := map[string]int{}
+	for _, f := range res.Functions {
+		counts[f.Status]++
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FUNCTION\tRESULT\tVERSION\tCODESHA256\tTIME\tNOTE")
+	for _, f := range res.Functions {
+		status := f.Status
+		switch f.Status {
+		case executor.StatusReleased:
+			status = c.green(status)
+		case executor.StatusFailed, executor.StatusNotStarted:
+			status = c.red(status)
+		}
+		note := f.Error
+		if note == "" && len(f.Skipped) > 0 {
+			note = fmt.Sprintf("%d %s skipped", len(f.Skipped), plural(len(f.Skipped), "step", "steps"))
+		}
+		d := ""
+		if f.Duration > 0 {
+			d = f.Duration.Round(10 * time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, status, f.Version, f.CodeSha256, d, note)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%s %d released, %d unchanged, %d failed in %s (%d mutating Lambda %s, %d throttled).\n",
+		c.bold("Apply complete:"), counts[executor.StatusReleased], counts[executor.StatusUnchanged], counts[executor.StatusFailed]+counts[executor.StatusNotStarted],
+		res.Duration.Round(10*time.Millisecond), res.MutatingCalls, plural(int(res.MutatingCalls), "call", "calls"), res.Throttles)
+}

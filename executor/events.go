@@ -1,0 +1,47 @@
+package executor
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event kinds.
+const (
+	EventStart    = "start"    // a step started
+	EventDone     = "done"     // a step finished
+	EventSkip     = "skip"     // a step had nothing to do; Message says why
+	EventRetry    = "retry"    // a call will be retried; Message says why
+	EventWarn     = "warn"     // something the user should know, not an error
+	EventFail     = "fail"     // a step failed; the function's release stops
+	EventReleased = "released" // the function's release is complete
+)
+
+// Event is one thing that happened during an apply, for the progress views.
+type Event struct {
+	Time     time.Time     `json:"time"`
+	Function string        `json:"function"`
+	Step     string        `json:"step,omitempty"`
+	Kind     string        `json:"event"`
+	Message  string        `json:"message,omitempty"`
+	Elapsed  time.Duration `json:"-"`
+}
+
+// MarshalJSON adds elapsed_ms.
+func (e Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	return json.Marshal(struct {
+		plain
+		ElapsedMS int64 `json:"elapsed_ms,omitempty"`
+	}{plain(e), e.Elapsed.Milliseconds()})
+}
+
+// Reporter receives events; it must be safe for concurrent use.
+type Reporter interface {
+	Report(Event)
+}
+
+// ReporterFunc adapts a function.
+type ReporterFunc func(Event)
+
+// Report calls f.
+func (f ReporterFunc) Report(e Event) { f(e) }

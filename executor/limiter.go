@@ -1,0 +1,91 @@
+package executor
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limiter is the one token bucket every worker takes from before a mutating
+// Lambda call: the control plane allows about 15 such calls per second per
+// account and region, whatever the number of workers. It halves its rate
+// when AWS answers 429 and climbs back to the configured rate after a quiet
+// spell, as TCP does with congestion.
+type Limiter struct {
+	mu           sync.Mutex
+	bucket       *rate.Limiter
+	base         float64
+	current      float64
+	floor        float64
+	lastThrottle time.Time
+	throttles    int
+	now          func() time.Time
+}
+
+// recoverAfter is how long after the last 429 the rate starts climbing again.
+const recoverAfter = 2 * time.Second
+
+// NewLimiter returns a limiter of perSecond calls per second. Its burst is
+// one call: calls are paced evenly, so no one-second window sees more than
+// the rate even when all workers start at once.
+func NewLimiter(perSecond float64) *Limiter {
+	if perSecond <= 0 {
+		perSecond = 15
+	}
+	return &Limiter{bucket: rate.NewLimiter(rate.Limit(perSecond), 1), base: perSecond, current: perSecond, floor: minFloat(1, perSecond), now: time.Now}
+}
+
+// Wait blocks until the next call may go.
+func (l *Limiter) Wait(ctx context.Context) error { return l.bucket.Wait(ctx) }
+
+// Throttled is called on a 429: halve the rate.
+func (l *Limiter) Throttled() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.throttles++
+	l.lastThrottle = l.now()
+	l.current = maxFloat(l.floor, l.current/2)
+	l.bucket.SetLimit(rate.Limit(l.current))
+}
+
+// Succeeded is called after a call that was not throttled: once AWS has been
+// quiet for a while, climb back towards the configured rate.
+func (l *Limiter) Succeeded() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.current >= l.base || l.now().Sub(l.lastThrottle) < recoverAfter {
+		return
+	}
+	l.current = minFloat(l.base, l.current*1.25+0.5)
+	l.bucket.SetLimit(rate.Limit(l.current))
+}
+
+// Rate is the current rate, for reports.
+func (l *Limiter) Rate() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.current
+}
+
+// Throttles counts the 429 answers seen.
+func (l *Limiter) Throttles() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.throttles
+}
+
+func minFloat(a, b float64) float64 {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+func maxFloat(a, b float64) float64 {
+	if a > b {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,208 @@
+package planner
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// Repo is the git repository the manifest lives in, read through go-git.
+type Repo struct {
+	git      *git.Repository
+	Root     string        // absolute worktree root
+	Head     plumbing.Hash // the commit HEAD points at
+	Branch   string        // short branch name, "" when detached
+	Shallow  bool
+	headTree *object.Tree
+	gitDir   string // where the index lives (a linked worktree has its own)
+}
+
+// OpenRepo opens the repository containing dir: from a subfolder, in a
+// linked worktree (whose objects live in the common dir), in a shallow clone.
+func OpenRepo(dir string) (*Repo, error) {
+	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		return nil, fmt.Errorf("%s is not inside a git repository; lambdas plans from git history: run it in your monorepo (git init, commit your functions)", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return nil, fmt.Errorf("open git repository at %s: %w (a bare repository has no files to release)", dir, err)
+	}
+	ref, err := r.Head()
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return nil, fmt.Errorf("the git repository at %s has no commits yet; commit your functions first", wt.Filesystem.Root())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read HEAD: %w", err)
+	}
+	commit, err := r.CommitObject(ref.Hash())
+	if err != nil {
+		return nil, fmt.Errorf("read HEAD commit %s: %w", ref.Hash(), err)
+	}
+	tree, err := commit.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("read HEAD tree: %w", err)
+	}
+	repo := &Repo{git: r, Root: wt.Filesystem.Root(), Head: ref.Hash(), headTree: tree}
+	if ref.Name().IsBranch() {
+		repo.Branch = ref.Name().Short()
+	}
+	if shallow, err := r.Storer.Shallow(); err == nil && len(shallow) > 0 {
+		repo.Shallow = true
+	}
+	repo.gitDir = findGitDir(repo.Root)
+	return repo, nil
+}
+
+// findGitDir returns the folder holding this worktree's index: .git, or the
+// folder a linked worktree's .git file points at.
+func findGitDir(root string) string {
+	dot := filepath.Join(root, ".git")
+	fi, err := os.Stat(dot)
+	if err != nil || fi.IsDir() {
+		return dot
+	}
+	data, err := os.ReadFile(dot)
+	if err != nil {
+		return dot
+	}
+	line := strings.TrimSpace(string(data))
+	if p, ok := strings.CutPrefix(line, "gitdir:"); ok {
+		p = strings.TrimSpace(p)
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		return p
+	}
+	return dot
+}
+
+// HeadEntry returns the hash of the tree or blob at path in HEAD ("." is the
+// root tree), or the zero hash when HEAD has nothing there.
+func (r *Repo) HeadEntry(path string) plumbing.Hash {
+	return entryHash(r.headTree, path)
+}
+
+func entryHash(t *object.Tree, path string) plumbing.Hash {
+	if path == "." || path == "" {
+		return t.Hash
+	}
+	e, err := t.FindEntry(path)
+	if err != nil {
+		return plumbing.ZeroHash
+	}
+	return e.Hash
+}
+
+// ErrCommitMissing says a recorded commit is not in this clone.
+var ErrCommitMissing = errors.New("commit not in this clone")
+
+// ChangedFiles lists the files under paths that differ between commit from
+// and HEAD, sorted. It returns ErrCommitMissing when from is not in the
+// repository (a shallow clone, rewritten history).
+func (r *Repo) ChangedFiles(from string, paths []string) ([]string, error) {
+	c, err := r.git.CommitObject(plumbing.NewHash(from))
+	if err != nil {
+		return nil, ErrCommitMissing
+	}
+	old, err := c.Tree()
+	if err != nil {
+		return nil, ErrCommitMissing
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range paths {
+		files, err := diffPath(old, r.headTree, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// diffPath diffs one path (folder or file) between two root trees.
+func diffPath(oldRoot, newRoot *object.Tree, p string) ([]string, error) {
+	oldHash, newHash := entryHash(oldRoot, p), entryHash(newRoot, p)
+	if oldHash == newHash {
+		return nil, nil
+	}
+	oldSub, oldIsTree := subtree(oldRoot, p)
+	newSub, newIsTree := subtree(newRoot, p)
+	if !oldIsTree && !newIsTree {
+		return []string{p}, nil // a file, or a path that appeared or vanished as a file
+	}
+	if !oldIsTree {
+		oldSub = &object.Tree{}
+	}
+	if !newIsTree {
+		newSub = &object.Tree{}
+	}
+	changes, err := object.DiffTree(oldSub, newSub)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", p, err)
+	}
+	var out []string
+	for _, ch := range changes {
+		name := ch.To.Name
+		if name == "" {
+			name = ch.From.Name
+		}
+		if p != "." {
+			name = p + "/" + name
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+func subtree(root *object.Tree, p string) (*object.Tree, bool) {
+	if p == "." {
+		return root, true
+	}
+	t, err := root.Tree(p)
+	if err != nil {
+		return nil, false
+	}
+	return t, true
+}
+
+// ShortHash is the 7-character form of a commit hash.
+func ShortHash(h string) string {
+	if len(h) > 7 {
+		return h[:7]
+	}
+	return h
+}
+
+// treeModeString is the octal mode git writes in tree objects.
+func treeModeString(m filemode.FileMode) string {
+	return fmt.Sprintf("%o", uint32(m))
+}
+
+// loadIndex reads this worktree's index.
+func (r *Repo) loadIndex() (*index.Index, error) {
+	idx, err := r.git.Storer.Index()
+	if err != nil {
+		return nil, fmt.Errorf("read git index: %w", err)
+	}
+	return idx, nil
+}

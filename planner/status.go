@@ -1,0 +1,436 @@
+package planner
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// Uncommitted is one path whose worktree or index content differs from HEAD.
+type Uncommitted struct {
+	Path string // repo-relative
+	Kind string // modified, added, deleted, untracked, conflict
+	// Hash is the git hash of what is there now ("" when deleted), so that
+	// a fingerprint of a dirty tree changes when the dirty content changes.
+	Hash string
+}
+
+// Uncommitted lists the uncommitted changes (staged, unstaged, untracked and
+// not ignored) under the given repo-relative paths, sorted by path.
+//
+// It is git status narrowed to the paths a manifest cares about, done the way
+// git does it: a file whose size and mtime match its index entry is taken as
+// unchanged without being read, so a clean tree costs stat calls only.
+// Staged changes are found by hashing the index entries into tree objects and
+// comparing them with HEAD's trees: no blob is read either.
+func (r *Repo) Uncommitted(paths []string) ([]Uncommitted, error) {
+	idx, err := r.loadIndex()
+	if err != nil {
+		return nil, err
+	}
+	var indexTime time.Time
+	if fi, err := os.Stat(filepath.Join(r.gitDir, "index")); err == nil {
+		indexTime = fi.ModTime()
+	}
+	s := &scanner{repo: r, entries: idx.Entries, indexTime: indexTime, ignores: newIgnores(r.Root, r.gitDir)}
+	roots := collapse(paths)
+	results := make([][]Uncommitted, len(roots))
+	errs := make([]error, len(roots))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4) // stat calls overlap well beyond the core count
+	for i, p := range roots {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i], errs[i] = s.scan(p)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var out []Uncommitted
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// collapse sorts paths, drops duplicates and paths inside another one.
+func collapse(paths []string) []string {
+	ps := append([]string(nil), paths...)
+	sort.Strings(ps)
+	var out []string
+	for _, p := range ps {
+		if p == "" {
+			continue
+		}
+		if p == "." {
+			return []string{"."}
+		}
+		if n := len(out); n > 0 && (out[n-1] == p || strings.HasPrefix(p, out[n-1]+"/")) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+type scanner struct {
+	repo      *Repo
+	entries   []*index.Entry // sorted by Name, as git writes them
+	indexTime time.Time
+	ignores   *ignores
+}
+
+// under returns the index entries at p or below it. Entries are sorted by
+// name, so those below p are one contiguous run starting at p+"/".
+func (s *scanner) under(p string) []*index.Entry {
+	if p == "." {
+		return s.entries
+	}
+	var out []*index.Entry
+	if i := sort.Search(len(s.entries), func(i int) bool { return s.entries[i].Name >= p }); i < len(s.entries) && s.entries[i].Name == p {
+		out = append(out, s.entries[i])
+	}
+	lo := sort.Search(len(s.entries), func(i int) bool { return s.entries[i].Name >= p+"/" })
+	hi := lo
+	for hi < len(s.entries) && strings.HasPrefix(s.entries[hi].Name, p+"/") {
+		hi++
+	}
+	return append(out, s.entries[lo:hi]...)
+}
+
+func (s *scanner) scan(p string) ([]Uncommitted, error) {
+	entries := s.under(p)
+	changes := map[string]Uncommitted{}
+
+	// Index against HEAD: staged changes and merge conflicts.
+	headHash := s.repo.HeadEntry(p)
+	if staged := s.stagedChanges(p, entries, headHash); staged != nil {
+		for _, u := range staged {
+			changes[u.Path] = u
+		}
+	}
+
+	// Worktree against index.
+	byName := make(map[string]*index.Entry, len(entries))
+	for _, e := range entries {
+		byName[e.Name] = e
+	}
+	seen := make(map[string]bool, len(entries))
+	abs := filepath.Join(s.repo.Root, filepath.FromSlash(p))
+	info, err := os.Lstat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// Everything tracked under p was deleted; reported below.
+	case err != nil:
+		return nil, err
+	case info.IsDir():
+		if err := s.walk(p, abs, byName, seen, changes); err != nil {
+			return nil, err
+		}
+	default:
+		if err := s.checkFile(p, abs, info, byName, seen, changes); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range entries {
+		if !seen[e.Name] && !e.SkipWorktree && e.Mode != filemode.Submodule {
+			changes[e.Name] = Uncommitted{Path: e.Name, Kind: "deleted"}
+		}
+	}
+	out := make([]Uncommitted, 0, len(changes))
+	for _, u := range changes {
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// stagedChanges compares the index under p with HEAD. The common case, equal,
+// costs one in-memory tree hash; only a difference walks HEAD's files.
+func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumbing.Hash) []Uncommitted {
+	var out []Uncommitted
+	for _, e := range entries {
+		if e.Stage != 0 || e.IntentToAdd {
+			out = append(out, Uncommitted{Path: e.Name, Kind: "conflict"})
+		}
+	}
+	if out != nil {
+		return out
+	}
+	if indexHash(p, entries) == headHash {
+		return nil
+	}
+	head := map[string]plumbing.Hash{}
+	if sub, ok := subtree(s.repo.headTree, p); ok {
+		_ = sub.Files().ForEach(func(f *object.File) error {
+			name := f.Name
+			if p != "." {
+				name = p + "/" + name
+			}
+			head[name] = f.Hash
+			return nil
+		})
+	} else if !headHash.IsZero() {
+		head[p] = headHash
+	}
+	for _, e := range entries {
+		h, ok := head[e.Name]
+		switch {
+		case !ok:
+			out = append(out, Uncommitted{Path: e.Name, Kind: "added", Hash: e.Hash.String()})
+		case h != e.Hash:
+			out = append(out, Uncommitted{Path: e.Name, Kind: "modified", Hash: e.Hash.String()})
+		}
+		delete(head, e.Name)
+	}
+	for name := range head {
+		out = append(out, Uncommitted{Path: name, Kind: "deleted"})
+	}
+	return out
+}
+
+// indexHash is the git hash the index entries at or below p would have as a
+// tree (or blob, when p is a file) if committed now.
+func indexHash(p string, entries []*index.Entry) plumbing.Hash {
+	if len(entries) == 1 && entries[0].Name == p {
+		return entries[0].Hash
+	}
+	if len(entries) == 0 {
+		return plumbing.ZeroHash
+	}
+	prefix := ""
+	if p != "." {
+		prefix = p + "/"
+	}
+	rel := make([]treeItem, 0, len(entries))
+	for _, e := range entries {
+		rel = append(rel, treeItem{name: strings.TrimPrefix(e.Name, prefix), mode: e.Mode, hash: e.Hash})
+	}
+	return buildTree(rel)
+}
+
+type treeItem struct {
+	name string
+	mode filemode.FileMode
+	hash plumbing.Hash
+}
+
+// buildTree hashes items (paths relative to this tree, sorted) as git's tree
+// objects, recursively.
+func buildTree(items []treeItem) plumbing.Hash {
+	var level []treeItem
+	for i := 0; i < len(items); {
+		name, _, isDir := strings.Cut(items[i].name, "/")
+		if !isDir {
+			level = append(level, items[i])
+			i++
+			continue
+		}
+		j := i
+		var sub []treeItem
+		for j < len(items) && strings.HasPrefix(items[j].name, name+"/") {
+			sub = append(sub, treeItem{name: items[j].name[len(name)+1:], mode: items[j].mode, hash: items[j].hash})
+			j++
+		}
+		level = append(level, treeItem{name: name, mode: filemode.Dir, hash: buildTree(sub)})
+		i = j
+	}
+	// git orders tree entries by name, a folder's name compared as "name/".
+	key := func(t treeItem) string {
+		if t.mode == filemode.Dir {
+			return t.name + "/"
+		}
+		return t.name
+	}
+	sort.Slice(level, func(i, j int) bool { return key(level[i]) < key(level[j]) })
+	var buf bytes.Buffer
+	for _, t := range level {
+		buf.WriteString(treeModeString(t.mode))
+		buf.WriteByte(' ')
+		buf.WriteString(t.name)
+		buf.WriteByte(0)
+		buf.Write(t.hash[:])
+	}
+	return plumbing.ComputeHash(plumbing.TreeObject, buf.Bytes())
+}
+
+func (s *scanner) walk(rel, abs string, byName map[string]*index.Entry, seen map[string]bool, changes map[string]Uncommitted) error {
+	dirents, err := os.ReadDir(abs)
+	if err != nil {
+		return err
+	}
+	for _, d := range dirents {
+		name := d.Name()
+		childRel := path.Join(rel, name)
+		childAbs := filepath.Join(abs, name)
+		if d.IsDir() {
+			if name == ".git" {
+				continue
+			}
+			if e, ok := byName[childRel]; ok && e.Mode == filemode.Submodule {
+				seen[childRel] = true
+				continue
+			}
+			if !s.hasTracked(childRel, byName) && s.ignores.match(childRel, true) {
+				continue
+			}
+			if err := s.walk(childRel, childAbs, byName, seen, changes); err != nil {
+				return err
+			}
+			continue
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // vanished while we looked
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.checkFile(childRel, childAbs, info, byName, seen, changes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *scanner) hasTracked(dir string, byName map[string]*index.Entry) bool {
+	lo := sort.Search(len(s.entries), func(i int) bool { return s.entries[i].Name >= dir+"/" })
+	return lo < len(s.entries) && strings.HasPrefix(s.entries[lo].Name, dir+"/")
+}
+
+func (s *scanner) checkFile(rel, abs string, info fs.FileInfo, byName map[string]*index.Entry, seen map[string]bool, changes map[string]Uncommitted) error {
+	e, tracked := byName[rel]
+	if !tracked {
+		if s.ignores.match(rel, false) {
+			return nil
+		}
+		h, err := hashWorktree(abs, info)
+		if err != nil {
+			return err
+		}
+		changes[rel] = Uncommitted{Path: rel, Kind: "untracked", Hash: h.String()}
+		return nil
+	}
+	seen[rel] = true
+	if e.SkipWorktree {
+		return nil
+	}
+	mode := worktreeMode(info)
+	statSame := mode == e.Mode && uint32(info.Size()) == e.Size && info.ModTime().Equal(e.ModifiedAt)
+	// A file written in the same instant as the index may have changed
+	// without its stat changing ("racy git"): read it.
+	racy := !s.indexTime.IsZero() && !e.ModifiedAt.Before(s.indexTime)
+	if statSame && !racy {
+		return nil
+	}
+	h, err := hashWorktree(abs, info)
+	if err != nil {
+		return err
+	}
+	if h == e.Hash && mode == e.Mode {
+		return nil
+	}
+	if _, staged := changes[rel]; !staged || h != e.Hash {
+		changes[rel] = Uncommitted{Path: rel, Kind: "modified", Hash: h.String()}
+	}
+	return nil
+}
+
+func worktreeMode(info fs.FileInfo) filemode.FileMode {
+	switch {
+	case info.Mode()&fs.ModeSymlink != 0:
+		return filemode.Symlink
+	case info.Mode()&0o111 != 0:
+		return filemode.Executable
+	default:
+		return filemode.Regular
+	}
+}
+
+// hashWorktree is the git blob hash of a worktree file (a link's target for a symlink).
+func hashWorktree(abs string, info fs.FileInfo) (plumbing.Hash, error) {
+	var data []byte
+	var err error
+	if info.Mode()&fs.ModeSymlink != 0 {
+		var target string
+		target, err = os.Readlink(abs)
+		data = []byte(filepath.ToSlash(target))
+	} else {
+		data, err = os.ReadFile(abs)
+	}
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return plumbing.ComputeHash(plumbing.BlobObject, data), nil
+}
+
+// ignores answers "is this untracked path ignored?" from .git/info/exclude,
+// the user's global excludes file and the .gitignore files from the root
+// down to the path, read lazily and only for untracked paths.
+type ignores struct {
+	root   string
+	mu     sync.Mutex
+	base   []gitignore.Pattern
+	perDir map[string][]gitignore.Pattern
+}
+
+func newIgnores(root, gitDir string) *ignores {
+	ig := &ignores{root: root, perDir: map[string][]gitignore.Pattern{}}
+	if ps, err := gitignore.LoadGlobalPatterns(osfs.New("/")); err == nil {
+		ig.base = append(ig.base, ps...)
+	}
+	ig.base = append(ig.base, readIgnoreFile(filepath.Join(gitDir, "info", "exclude"), nil)...)
+	return ig
+}
+
+func readIgnoreFile(file string, domain []string) []gitignore.Pattern {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	var ps []gitignore.Pattern
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		ps = append(ps, gitignore.ParsePattern(line, domain))
+	}
+	return ps
+}
+
+func (ig *ignores) match(rel string, isDir bool) bool {
+	parts := strings.Split(rel, "/")
+	ig.mu.Lock()
+	ps := append([]gitignore.Pattern(nil), ig.base...)
+	for i := 0; i < len(parts); i++ {
+		dir := strings.Join(parts[:i], "/")
+		dps, ok := ig.perDir[dir]
+		if !ok {
+			dps = readIgnoreFile(filepath.Join(ig.root, filepath.FromSlash(dir), ".gitignore"), append([]string(nil), parts[:i]...))
+			ig.perDir[dir] = dps
+		}
+		ps = append(ps, dps...)
+	}
+	ig.mu.Unlock()
+	return gitignore.NewMatcher(ps).Match(parts, isDir)
+}

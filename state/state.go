@@ -1,0 +1,222 @@
+// Package state holds the record of what lambdas released: per function the
+// commit, fingerprints, CodeSha256, version and alias of the last release,
+// and the steps of a release under way so that a rerun resumes it.
+//
+// Storage is a dumb blob Backend (Get, Put, Delete) plus an optional Locker,
+// as Terraform's statemgr does, so that an S3 backend slots in beside the
+// local file.
+package state
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// FormatVersion is the version of the state document's JSON shape.
+const FormatVersion = 1
+
+// ErrNotExist is returned by Backend.Get when no state was stored yet.
+var ErrNotExist = errors.New("state does not exist")
+
+// Backend stores the state document as one blob.
+type Backend interface {
+	Get(ctx context.Context) ([]byte, error)
+	Put(ctx context.Context, data []byte) error
+	Delete(ctx context.Context) error
+	// String names the location for messages, e.g. ".lambdas/state.json".
+	String() string
+}
+
+// Locker guards a backend against concurrent runs.
+type Locker interface {
+	// Lock takes the lock, waiting up to the context's deadline. The error
+	// of a held lock is a *LockedError naming the holder.
+	Lock(ctx context.Context, info LockInfo) (unlock func() error, err error)
+}
+
+// LockInfo says who holds a lock, for the message another run shows.
+type LockInfo struct {
+	ID        string    `json:"id"`
+	Operation string    `json:"operation"`
+	Who       string    `json:"who"`
+	Created   time.Time `json:"created"`
+}
+
+// LockedError is returned when another run holds the lock.
+type LockedError struct {
+	Location string
+	Holder   LockInfo
+}
+
+func (e *LockedError) Error() string {
+	h := e.Holder
+	return fmt.Sprintf("state %s is locked by %s (%s, since %s, lock id %s); wait for that run to finish",
+		e.Location, orUnknown(h.Who), orUnknown(h.Operation), h.Created.Format(time.RFC3339), orUnknown(h.ID))
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// Document is the whole state.
+type Document struct {
+	FormatVersion int                  `json:"format_version"`
+	Lineage       string               `json:"lineage"`
+	Serial        int64                `json:"serial"`
+	Functions     map[string]*Function `json:"functions"` // keyed by manifest label
+}
+
+// Function is what was last released for one function.
+type Function struct {
+	FunctionName    string    `json:"function_name"`
+	Commit          string    `json:"commit"`
+	Dirty           bool      `json:"dirty,omitempty"`
+	CodeFingerprint string    `json:"code_fingerprint"`
+	DepsFingerprint string    `json:"deps_fingerprint,omitempty"`
+	CodeSha256      string    `json:"code_sha256"`
+	Artifact        string    `json:"artifact,omitempty"` // s3://bucket/key of the uploaded zip
+	Version         string    `json:"version"`
+	Alias           string    `json:"alias"`
+	ReleasedAt      time.Time `json:"released_at"`
+	// InFlight is a release under way: each finished step is recorded so a
+	// rerun after a crash resumes instead of redoing it.
+	InFlight *Release `json:"in_flight,omitempty"`
+}
+
+// Release is a release under way.
+type Release struct {
+	Commit          string            `json:"commit"`
+	Dirty           bool              `json:"dirty,omitempty"`
+	CodeFingerprint string            `json:"code_fingerprint"`
+	DepsFingerprint string            `json:"deps_fingerprint,omitempty"`
+	CodeSha256      string            `json:"code_sha256,omitempty"`
+	Artifact        string            `json:"artifact,omitempty"`
+	Version         string            `json:"version,omitempty"`
+	Done            map[string]string `json:"done,omitempty"` // step name -> when (RFC 3339)
+	StartedAt       time.Time         `json:"started_at"`
+}
+
+// NewDocument returns an empty state with a fresh lineage.
+func NewDocument() *Document {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return &Document{FormatVersion: FormatVersion, Lineage: hex.EncodeToString(b[:]), Functions: map[string]*Function{}}
+}
+
+// Clone returns a deep copy.
+func (d *Document) Clone() *Document {
+	data, err := json.Marshal(d)
+	if err != nil {
+		panic(fmt.Sprintf("state: clone: %v", err)) // plain data: cannot fail
+	}
+	var c Document
+	if err := json.Unmarshal(data, &c); err != nil {
+		panic(fmt.Sprintf("state: clone: %v", err))
+	}
+	if c.Functions == nil {
+		c.Functions = map[string]*Function{}
+	}
+	return &c
+}
+
+// Encode renders the document as stable, indented JSON.
+func (d *Document) Encode() ([]byte, error) {
+	data, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// Decode parses a stored state.
+func Decode(data []byte, location string) (*Document, error) {
+	var d Document
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("state %s is not valid JSON: %w; restore it from a backup or remove it to start over", location, err)
+	}
+	if d.FormatVersion > FormatVersion {
+		return nil, fmt.Errorf("state %s has format_version %d, newer than this lambdas understands (%d); upgrade lambdas", location, d.FormatVersion, FormatVersion)
+	}
+	if d.Lineage == "" {
+		return nil, fmt.Errorf("state %s has no lineage; it was not written by lambdas", location)
+	}
+	if d.Functions == nil {
+		d.Functions = map[string]*Function{}
+	}
+	return &d, nil
+}
+
+// Labels returns the recorded function labels, sorted.
+func (d *Document) Labels() []string {
+	out := make([]string, 0, len(d.Functions))
+	for k := range d.Functions {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Manager reads the state once and writes it back after every change. It is
+// safe for the concurrent workers of an apply.
+type Manager struct {
+	backend Backend
+	mu      sync.Mutex
+	doc     *Document
+}
+
+// Load reads the state from the backend; a missing state is a new, empty one.
+func Load(ctx context.Context, b Backend) (*Manager, error) {
+	data, err := b.Get(ctx)
+	switch {
+	case errors.Is(err, ErrNotExist):
+		return &Manager{backend: b, doc: NewDocument()}, nil
+	case err != nil:
+		return nil, fmt.Errorf("read state %s: %w", b, err)
+	}
+	doc, err := Decode(data, b.String())
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{backend: b, doc: doc}, nil
+}
+
+// Snapshot returns a copy of the current document.
+func (m *Manager) Snapshot() *Document {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.doc.Clone()
+}
+
+// Location names the backend.
+func (m *Manager) Location() string { return m.backend.String() }
+
+// Update changes the document under the lock, bumps the serial and writes it.
+// When the write fails the change is rolled back in memory too.
+func (m *Manager) Update(ctx context.Context, change func(*Document) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next := m.doc.Clone()
+	if err := change(next); err != nil {
+		return err
+	}
+	next.Serial = m.doc.Serial + 1
+	data, err := next.Encode()
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	if err := m.backend.Put(ctx, data); err != nil {
+		return fmt.Errorf("write state %s: %w", m.backend, err)
+	}
+	m.doc = next
+	return nil
+}
