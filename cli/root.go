@@ -185,5 +185,3 @@ func newVersionCmd(g *globals) *cobra.Command {
 		},
 	}
 }
-
-func errorsAs(err error, target any) bool { return errors.As(err, target) }

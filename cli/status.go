@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -78,7 +79,7 @@ lambdas shows as drift. It changes nothing.`,
 					a, err := client.GetAlias(ectx, &lambda.GetAliasInput{FunctionName: aws.String(f.Name), Name: aws.String(f.Alias)})
 					var nf *types.ResourceNotFoundException
 					switch {
-					case err != nil && asNotFound(err, &nf):
+					case err != nil && errors.As(err, &nf):
 						if rec != nil && rec.Version != "" {
 							s.Drift = append(s.Drift, fmt.Sprintf("alias %s is gone (the state says version %s)", f.Alias, rec.Version))
 						} else {
@@ -154,8 +155,4 @@ lambdas shows as drift. It changes nothing.`,
 	}
 	cmd.Flags().StringArrayVar(&targets, "target", nil, "only functions whose label or name matches this glob (repeatable)")
 	return cmd
-}
-
-func asNotFound(err error, nf **types.ResourceNotFoundException) bool {
-	return errorsAs(err, nf)
 }

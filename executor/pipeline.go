@@ -262,7 +262,6 @@ func shortErr(err error) string {
 	return s
 }
 
-
 // updateCode points $LATEST at the new package, creating the function from
 // its create block when it does not exist, and waits for the update to
 // settle. It records the RevisionId that publish-version guards with.

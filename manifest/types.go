@@ -1,6 +1,3 @@
-// Package manifest loads, evaluates and validates lambdas.hcl. It knows
-// nothing of git or AWS: it turns HCL into a validated Manifest, or into
-// diagnostics that point at file:line:column.
 package manifest
 
 import (
