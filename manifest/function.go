@@ -1,0 +1,587 @@
+package manifest
+
+import (
+	"fmt"
+	"math/big"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"github.com/hashicorp/hcl/v2"
+)
+
+const (
+	defaultRateLimit = 15
+	defaultAlias     = "live"
+	defaultMemory    = 128
+	defaultTimeout   = 3
+	maxAlarms        = 10
+	maxEnvBytes      = 4096
+)
+
+var strategies = []string{"all-at-once", "canary", "linear"}
+
+func (l *loader) project(blocks []*plainBlock, fileStart hcl.Range, p *Project) {
+	if len(blocks) == 0 {
+		l.errorAt(fileStart, "Missing project block",
+			fmt.Sprintf("%s needs one project block, for example:\n\n  project {\n    name = \"shop\"\n  }", l.base))
+		return
+	}
+	for _, extra := range blocks[1:] {
+		l.errorAt(extra.DefRange, "Duplicate project block",
+			fmt.Sprintf("Only one project block is allowed; the first is at %s line %d. Merge them into one.",
+				blocks[0].DefRange.Filename, blocks[0].DefRange.Start.Line))
+	}
+	b := blocks[0]
+	p.Range = b.DefRange
+	var pa projectAttrs
+	l.diags = append(l.diags, decodeBody(b.Body, &pa, "In the project block")...)
+
+	if name := l.pick(pa.Name); !name.set() {
+		l.errorAt(b.DefRange, "Missing project name",
+			"The project block needs a name, e.g. name = \"shop\". It identifies the project in state and artifact paths.")
+	} else if s, ok := l.asString(name, `"shop"`); ok && l.problemAt(name.rng(), checkProjectName(s)) {
+		p.Name = s
+	}
+
+	if region := l.pick(pa.Region); region.set() {
+		if s, ok := l.asString(region, `"eu-west-1"`); ok && l.problemAt(region.rng(), checkRegion(s)) {
+			p.Region = s
+		}
+	}
+
+	if art := l.pick(pa.Artifacts); art.set() {
+		if s, ok := l.asString(art, `"s3://my-bucket/lambdas"`); ok {
+			loc, why := parseS3URL(s, false)
+			if why != "" {
+				l.errorAt(art.rng(), "Invalid artifacts URL",
+					fmt.Sprintf("artifacts must be s3://BUCKET or s3://BUCKET/PREFIX, and %q is not: %s.", s, why))
+			}
+			p.Artifacts = loc
+		}
+	}
+
+	p.StateFile = filepath.Join(l.dir, ".lambdas", "state.json")
+	if st := l.pick(pa.State); st.set() {
+		if s, ok := l.asString(st, `".lambdas/state.json"`); ok {
+			l.state(s, st.rng(), p)
+		}
+	}
+
+	p.APIRateLimit = defaultRateLimit
+	if rl := l.pick(pa.APIRateLimit); rl.set() {
+		if n, ok := l.asNumber(rl, "15"); ok {
+			f, _ := n.Float64()
+			if n.Sign() <= 0 || f > 10000 {
+				l.errorAt(rl.rng(), "Invalid api_rate_limit",
+					fmt.Sprintf("api_rate_limit is the number of mutating Lambda calls per second, shared by all workers; it must be above 0 (and at most 10000), got %s. AWS allows about 15 per account and region.", n.Text('g', 10)))
+			} else {
+				p.APIRateLimit = f
+			}
+		}
+	}
+}
+
+// state parses the state setting: s3://bucket/key, or a local file path
+// relative to the manifest folder. A local state file may live outside the
+// repository (it is not part of what is released), and need not exist yet.
+func (l *loader) state(s string, rng hcl.Range, p *Project) {
+	if strings.Contains(s, "://") || strings.HasPrefix(strings.ToLower(s), "s3:") {
+		loc, why := parseS3URL(s, true)
+		if why != "" {
+			l.errorAt(rng, "Invalid state URL",
+				fmt.Sprintf("state in S3 must be s3://BUCKET/KEY, and %q is not: %s.", s, why))
+			return
+		}
+		p.StateS3, p.StateFile = loc, ""
+		return
+	}
+	if strings.TrimSpace(s) == "" || strings.HasSuffix(s, "/") {
+		l.errorAt(rng, "Invalid state path",
+			fmt.Sprintf("state must name a file, e.g. \".lambdas/state.json\" (relative to the folder of %s), or an S3 object, e.g. \"s3://my-bucket/lambdas/state.json\".", l.base))
+		return
+	}
+	f := filepath.FromSlash(s)
+	if !filepath.IsAbs(f) {
+		f = filepath.Join(l.dir, f)
+	}
+	if fi, err := os.Stat(f); err == nil && fi.IsDir() {
+		l.errorAt(rng, "Invalid state path",
+			fmt.Sprintf("%q is a folder; state must name the state file itself, e.g. %q.", s, path.Join(filepath.ToSlash(s), "state.json")))
+		return
+	}
+	p.StateFile = f
+}
+
+// functionsOf decodes the defaults block and every function block, merges,
+// evaluates and validates them, and checks what must be unique.
+func (l *loader) functionsOf(defaultBlocks []*plainBlock, blocks []*functionBlock) []*Function {
+	defaults := &fnSpec{isDefaults: true}
+	if len(defaultBlocks) > 0 {
+		var diags hcl.Diagnostics
+		defaults, diags = decodeSpec(defaultBlocks[0].Body, defaultBlocks[0].DefRange, "defaults")
+		l.diags = append(l.diags, diags...)
+		if a := defaults.attrs.FunctionName; a != nil {
+			l.errorAt(a.NameRange, "function_name in defaults",
+				"function_name must differ for every function, so it cannot be set in defaults. Set it in each function block (it defaults to the label).")
+			defaults.attrs.FunctionName = nil
+		}
+		for _, extra := range defaultBlocks[1:] {
+			l.errorAt(extra.DefRange, "Duplicate defaults block",
+				fmt.Sprintf("Only one defaults block is allowed; the first is at %s line %d. Merge them into one.",
+					defaultBlocks[0].DefRange.Filename, defaultBlocks[0].DefRange.Start.Line))
+		}
+	}
+
+	type seen struct {
+		label string
+		rng   hcl.Range
+	}
+	labels := map[string]hcl.Range{}
+	names := map[string]seen{}
+	var out []*Function
+	for _, b := range blocks {
+		dupLabel := false
+		if first, dup := labels[b.Label]; dup {
+			l.errorAt(b.LabelRange, "Duplicate function",
+				fmt.Sprintf("A function %q is already defined at %s line %d. Labels must be unique: rename or remove one.", b.Label, first.Filename, first.Start.Line))
+			dupLabel = true
+		} else {
+			labels[b.Label] = b.LabelRange
+		}
+		spec, diags := decodeSpec(b.Body, b.DefRange, "function")
+		l.diags = append(l.diags, diags...)
+		fn, nameRange := l.function(b, spec, defaults)
+		if fn.Name != "" {
+			if first, dup := names[fn.Name]; dup && !dupLabel {
+				l.errorAt(nameRange, "Duplicate function name",
+					fmt.Sprintf("Function %q also uses the Lambda function name %q (%s line %d). Each function must release to its own Lambda function: set a different function_name.",
+						first.label, fn.Name, first.rng.Filename, first.rng.Start.Line))
+			} else if !dup {
+				names[fn.Name] = seen{label: b.Label, rng: nameRange}
+			}
+		}
+		if !dupLabel {
+			out = append(out, fn)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Label < out[j].Label })
+	return out
+}
+
+// function evaluates one function block with the defaults merged under it.
+// It returns the function (possibly incomplete, when errors were reported)
+// and the range where its name comes from, for the duplicate-name check.
+func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Range) {
+	fn := &Function{Label: b.Label, Range: b.DefRange}
+	fa, da := &spec.attrs, &d.attrs
+	l.problemAt(b.LabelRange, checkLabel(b.Label))
+
+	nameRange := b.LabelRange
+	if n := l.pick(fa.FunctionName); n.set() {
+		nameRange = n.rng()
+		if s, ok := l.asString(n, `"orders-api"`); ok && l.problemAt(n.rng(), checkLambdaName(s, false)) {
+			fn.Name = s
+		}
+	} else if labelRe.MatchString(b.Label) && l.problemAt(b.LabelRange, checkLambdaName(b.Label, true)) {
+		fn.Name = b.Label
+	}
+
+	if src := l.pick(fa.Source, da.Source); !src.set() {
+		l.missing(b, fa.Source, da.Source, "source", `source = "functions/`+b.Label+`"`,
+			"the folder (relative to "+l.base+") that holds the function's code")
+	} else if p, ok := l.asString(src, `"functions/orders-api"`); ok {
+		fn.Source, _ = l.repoPath(p, src.rng(), "source", kindDir)
+	}
+
+	fn.Include = l.globs(l.pick(fa.Include, da.Include))
+	fn.Exclude = l.globs(l.pick(fa.Exclude, da.Exclude))
+
+	if w := l.pick(fa.Watch, da.Watch); w.set() {
+		if list, ok := l.asStringList(w, `["libs/shared"]`); ok {
+			for i, p := range list {
+				if rel, ok := l.repoPath(p, elemRange(w.expr(), i), "watch", kindAny); ok {
+					fn.Watch = append(fn.Watch, rel)
+				}
+			}
+		}
+	}
+
+	rt := l.pick(fa.Runtime, da.Runtime)
+	runtimeOK := false
+	if !rt.set() {
+		l.missing(b, fa.Runtime, da.Runtime, "runtime", `runtime = "python3.13"`, "the Lambda runtime")
+	} else if r, ok := l.asString(rt, `"python3.13"`); ok && l.problemAt(rt.rng(), checkRuntime(r)) {
+		fn.Runtime, runtimeOK = r, true
+	}
+
+	fn.Architecture = "x86_64"
+	if a := l.pick(fa.Architecture, da.Architecture); a.set() {
+		if s, ok := l.asString(a, `"arm64"`); ok && l.problemAt(a.rng(), checkArchitecture(s)) {
+			fn.Architecture = s
+		}
+	}
+
+	if h := l.pick(fa.Handler, da.Handler); !h.set() {
+		l.missing(b, fa.Handler, da.Handler, "handler", `handler = "app.handler"`, "the entry point Lambda calls")
+	} else if s, ok := l.asString(h, `"app.handler"`); ok {
+		if p := checkHandler(s, fn.Runtime); p != nil {
+			l.problemAt(h.rng(), p)
+		} else {
+			fn.Handler = s
+		}
+	}
+
+	if dep := l.pick(fa.Dependencies, da.Dependencies); dep.set() {
+		if p, ok := l.asString(dep, `"functions/orders-api/requirements.txt"`); ok {
+			if rel, ok := l.repoPath(p, dep.rng(), "dependencies", kindFile); ok {
+				fn.Dependencies = rel
+				if runtimeOK {
+					l.checkDescriptor(rel, fn.Runtime, dep.rng())
+				}
+				if path.Base(rel) == "package.json" {
+					lock := path.Join(path.Dir(rel), "package-lock.json")
+					if fi, err := os.Stat(filepath.Join(l.root, filepath.FromSlash(lock))); err == nil && fi.Mode().IsRegular() {
+						fn.Lockfile = lock
+					}
+				}
+			}
+		}
+	}
+
+	if img := l.pick(fa.BuildImage, da.BuildImage); img.set() {
+		if s, ok := l.asString(img, `"public.ecr.aws/sam/build-python3.13:latest-arm64"`); ok {
+			if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t\n") {
+				l.errorAt(img.rng(), "Invalid build_image",
+					fmt.Sprintf("%q is not a container image reference such as \"public.ecr.aws/sam/build-python3.13:latest-arm64\". Leave build_image out to use the AWS SAM build image for the runtime and architecture.", s))
+			} else {
+				fn.BuildImage = s
+			}
+		}
+	} else if fn.Runtime != "" {
+		fn.BuildImage = fmt.Sprintf("public.ecr.aws/sam/build-%s:latest-%s", fn.Runtime, fn.Architecture)
+	}
+
+	fn.Alias = defaultAlias
+	if a := l.pick(fa.Alias, da.Alias); a.set() {
+		if s, ok := l.asString(a, `"live"`); ok && l.problemAt(a.rng(), checkAlias(s)) {
+			fn.Alias = s
+		}
+	}
+
+	fn.Deploy = l.deploy(spec, d)
+	fn.Create = l.create(spec, d)
+	return fn, nameRange
+}
+
+// missing reports a required attribute that is set nowhere. When it is set
+// but null, evaluation already had its say.
+func (l *loader) missing(b *functionBlock, fnAttr, defAttr *hcl.Attribute, name, example, what string) {
+	if fnAttr != nil || defAttr != nil {
+		l.errorAt(b.DefRange, "Missing "+name,
+			fmt.Sprintf("%s is null here. Every function needs %s, %s: e.g. %s.", name, name, what, example))
+		return
+	}
+	where := ""
+	if name == "runtime" || name == "handler" {
+		where = " (in the function block, or once for all in the defaults block)"
+	}
+	l.errorAt(b.DefRange, "Missing "+name,
+		fmt.Sprintf("Function %q has no %s. Every function needs %s, %s%s: e.g. %s.", b.Label, name, name, what, where, example))
+}
+
+func checkHandler(h, runtime string) *problem {
+	switch {
+	case strings.TrimSpace(h) == "":
+		return newProblem("Empty handler", "handler names the entry point Lambda calls, e.g. \"app.handler\" (function handler in app.py or app.js).")
+	case len(h) > 128 || strings.ContainsAny(h, " \t\r\n"):
+		return newProblem("Invalid handler", "%q is not a valid handler: at most 128 characters, without spaces.", h)
+	case (strings.HasPrefix(runtime, "python") || strings.HasPrefix(runtime, "nodejs")) && !strings.Contains(h, "."):
+		return newProblem("Invalid handler", "%q has no \".\": for %s the handler is FILE.FUNCTION, e.g. \"app.handler\" for the function handler in app.%s.",
+			h, runtime, map[string]string{"python": "py", "nodejs": "js"}[runtimeFamily(runtime)])
+	}
+	return nil
+}
+
+// checkDescriptor checks that the dependencies file is the one the runtime's
+// builder reads.
+func (l *loader) checkDescriptor(rel, runtime string, rng hcl.Range) {
+	base := path.Base(rel)
+	switch runtimeFamily(runtime) {
+	case "python":
+		if base != "requirements.txt" {
+			l.errorAt(rng, "Wrong dependency file for the runtime",
+				fmt.Sprintf("For %s, dependencies must be a requirements.txt (pip installs it), not %q. e.g. %q.", runtime, base, path.Join(path.Dir(rel), "requirements.txt")))
+		}
+	case "nodejs":
+		if base != "package.json" {
+			l.errorAt(rng, "Wrong dependency file for the runtime",
+				fmt.Sprintf("For %s, dependencies must be a package.json (npm installs it, with package-lock.json beside it when present), not %q. e.g. %q.", runtime, base, path.Join(path.Dir(rel), "package.json")))
+		}
+	default:
+		l.errorAt(rng, "Dependencies not supported for the runtime",
+			fmt.Sprintf("lambdas installs dependencies only for Python (requirements.txt) and Node.js (package.json); %s functions ship what their source folder holds. Remove dependencies, and build the bootstrap into the source folder.", runtime))
+	}
+}
+
+// globs checks include/exclude patterns: doublestar syntax, relative to the
+// source folder.
+func (l *loader) globs(a attrVal) []string {
+	if !a.set() {
+		return nil
+	}
+	list, ok := l.asStringList(a, `["**/*.py"]`)
+	if !ok {
+		return nil
+	}
+	for i, g := range list {
+		rng := elemRange(a.expr(), i)
+		switch {
+		case g == "":
+			l.errorAt(rng, "Empty pattern", fmt.Sprintf("A pattern in %s cannot be empty; use \"**\" to match everything.", a.name()))
+		case strings.HasPrefix(g, "/") || strings.HasPrefix(g, "./"):
+			l.errorAt(rng, "Invalid pattern",
+				fmt.Sprintf("%q starts with %q, but patterns are relative to the source folder and never start with it: write %q.", g, g[:strings.IndexByte(g, '/')+1], strings.TrimLeft(strings.TrimPrefix(g, "."), "/")))
+		case g == ".." || strings.HasPrefix(g, "../") || strings.Contains(g, "/../") || strings.HasSuffix(g, "/.."):
+			l.errorAt(rng, "Invalid pattern",
+				fmt.Sprintf("%q goes up out of the source folder; %s patterns match only files inside it. To add files from elsewhere to the change detection, use watch.", g, a.name()))
+		case !doublestar.ValidatePattern(g):
+			l.errorAt(rng, "Invalid pattern",
+				fmt.Sprintf("%q is not a valid glob (check brackets and braces). Patterns use doublestar syntax: * within a folder, ** across folders, e.g. \"**/*.py\" or \"tests/**\".", g))
+		}
+	}
+	return list
+}
+
+func (l *loader) deploy(s, d *fnSpec) Deploy {
+	fa, da := &s.deploy, &d.deploy
+	dep := Deploy{Strategy: "all-at-once"}
+
+	st := l.pick(fa.Strategy, da.Strategy)
+	strategyKnown := true
+	if st.set() {
+		if v, ok := l.asString(st, `"canary"`); ok {
+			if slices.Contains(strategies, v) {
+				dep.Strategy = v
+			} else {
+				strategyKnown = false
+				l.errorAt(st.rng(), "Unknown deploy strategy",
+					fmt.Sprintf("%q is not a strategy.%s Use \"all-at-once\" (the default), \"canary\" (steps of traffic, e.g. [10, 100]) or \"linear\" (e.g. [25, 50, 75, 100]).",
+						v, didYouMean(v, strategies)))
+			}
+		} else {
+			strategyKnown = false
+		}
+	}
+	gradual := dep.Strategy != "all-at-once"
+	// Where to point when something required by the strategy is missing.
+	whereStrategy := s.defRange
+	if st.set() {
+		whereStrategy = st.rng()
+	}
+
+	steps := l.pick(fa.Steps, da.Steps)
+	if steps.set() {
+		if list, ok := l.asNumberList(steps, "[10, 100]"); ok && strategyKnown {
+			dep.Steps = l.checkSteps(steps, list, dep.Strategy)
+		}
+	} else if gradual {
+		l.errorAt(whereStrategy, "Missing steps",
+			fmt.Sprintf("strategy = %q needs steps: the percentages of traffic on the new version, rising and ending at 100, e.g. steps = [10, 100].", dep.Strategy))
+	}
+	if !gradual && strategyKnown && dep.Steps == nil {
+		dep.Steps = []float64{100}
+	}
+
+	iv := l.pick(fa.Interval, da.Interval)
+	if iv.set() {
+		if v, ok := l.asString(iv, `"5m"`); ok {
+			dur, err := time.ParseDuration(v)
+			switch {
+			case err != nil:
+				l.errorAt(iv.rng(), "Invalid interval",
+					fmt.Sprintf("%q is not a duration. Write a number with a unit: \"30s\", \"5m\", \"1h30m\".", v))
+			case dur <= 0:
+				l.errorAt(iv.rng(), "Invalid interval",
+					fmt.Sprintf("interval must be above zero, got %q. It is how long each step of traffic runs before the next one, e.g. \"5m\".", v))
+			case !gradual && strategyKnown:
+				l.warnAt(iv.rng(), "interval has no effect",
+					"With strategy \"all-at-once\" traffic moves in one step, so interval is ignored. Remove it, or choose strategy \"canary\" or \"linear\".")
+			default:
+				dep.Interval = dur
+			}
+		}
+	} else if gradual {
+		l.errorAt(whereStrategy, "Missing interval",
+			fmt.Sprintf("strategy = %q needs interval: how long each step runs before the next one, while alarms are watched, e.g. interval = \"5m\".", dep.Strategy))
+	}
+
+	if al := l.pick(fa.Alarms, da.Alarms); al.set() {
+		if list, ok := l.asStringList(al, `["orders-api-errors"]`); ok {
+			if len(list) > maxAlarms {
+				l.errorAt(al.rng(), "Too many alarms",
+					fmt.Sprintf("%d alarms are listed; at most %d CloudWatch alarms can gate a deployment. Combine some into a composite alarm.", len(list), maxAlarms))
+			}
+			seenAlarm := map[string]bool{}
+			good := true
+			for i, a := range list {
+				switch {
+				case strings.TrimSpace(a) == "":
+					l.errorAt(elemRange(al.expr(), i), "Empty alarm name", "Each entry of alarms names a CloudWatch alarm in the function's region; remove the empty one.")
+					good = false
+				case len(a) > 255:
+					l.errorAt(elemRange(al.expr(), i), "Invalid alarm name", "A CloudWatch alarm name is at most 255 characters.")
+					good = false
+				case seenAlarm[a]:
+					l.errorAt(elemRange(al.expr(), i), "Duplicate alarm", fmt.Sprintf("Alarm %q is listed twice; remove one.", a))
+					good = false
+				}
+				seenAlarm[a] = true
+			}
+			if good && len(list) > 0 {
+				dep.Alarms = list
+			}
+		}
+	}
+	return dep
+}
+
+func (l *loader) checkSteps(a attrVal, list []*big.Float, strategy string) []float64 {
+	if strategy == "all-at-once" {
+		if len(list) == 1 && list[0].Cmp(big.NewFloat(100)) == 0 {
+			return []float64{100}
+		}
+		l.errorAt(a.rng(), "Steps with all-at-once",
+			"strategy \"all-at-once\" moves all traffic at once, so it takes no steps (or just [100]). Remove steps, or set strategy = \"canary\" or \"linear\".")
+		return nil
+	}
+	if len(list) == 0 {
+		l.errorAt(a.rng(), "Empty steps", fmt.Sprintf("strategy %q needs at least one step below 100, then 100, e.g. [10, 100].", strategy))
+		return nil
+	}
+	out := make([]float64, 0, len(list))
+	good := true
+	prev := 0.0
+	for i, n := range list {
+		f, _ := n.Float64()
+		rng := elemRange(a.expr(), i)
+		switch {
+		case n.Sign() <= 0 || f > 100:
+			l.errorAt(rng, "Step out of range",
+				fmt.Sprintf("Each step is a percentage of traffic above 0 and at most 100; step %d is %s.", i+1, n.Text('g', 10)))
+			good = false
+		case i > 0 && f <= prev:
+			l.errorAt(rng, "Steps must rise",
+				fmt.Sprintf("Each step must be larger than the one before: step %d (%s) follows %s. e.g. [10, 50, 100].", i+1, n.Text('g', 10), big.NewFloat(prev).Text('g', 10)))
+			good = false
+		}
+		if f > prev {
+			prev = f
+		}
+		out = append(out, f)
+	}
+	if !good {
+		return nil
+	}
+	if last := out[len(out)-1]; last != 100 {
+		l.errorAt(elemRange(a.expr(), len(out)-1), "Steps must end at 100",
+			fmt.Sprintf("The last step must be 100, so that the new version ends up with all traffic; it is %s. e.g. %s.", big.NewFloat(last).Text('g', 10), stepsExample(out)))
+		return nil
+	}
+	if len(out) == 1 {
+		l.errorAt(a.rng(), "No gradual step",
+			fmt.Sprintf("steps = [100] moves all traffic at once, which is not a %s. Add a smaller first step, e.g. [10, 100], or use strategy = \"all-at-once\".", strategy))
+		return nil
+	}
+	return out
+}
+
+// stepsExample proposes the given steps with a final 100.
+func stepsExample(steps []float64) string {
+	parts := make([]string, 0, len(steps)+1)
+	for _, f := range steps {
+		parts = append(parts, big.NewFloat(f).Text('g', 10))
+	}
+	parts = append(parts, "100")
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+func (l *loader) create(s, d *fnSpec) *Create {
+	if s.createRange == nil && d.createRange == nil {
+		return nil
+	}
+	fa, da := &s.create, &d.create
+	c := &Create{Memory: defaultMemory, Timeout: defaultTimeout}
+	where := d.createRange
+	if s.createRange != nil {
+		where = s.createRange
+	}
+
+	if r := l.pick(fa.Role, da.Role); !r.set() {
+		l.errorAt(*where, "Missing role",
+			"A create block needs role: the execution role the new function runs with, e.g. role = \"arn:aws:iam::123456789012:role/lambda-exec\".")
+	} else if v, ok := l.asString(r, `"arn:aws:iam::123456789012:role/lambda-exec"`); ok && l.problemAt(r.rng(), checkRoleARN(v)) {
+		c.Role = v
+	}
+
+	c.Memory = l.intIn(l.pick(fa.Memory, da.Memory), 128, 10240, defaultMemory, "MB of memory", "256")
+	c.Timeout = l.intIn(l.pick(fa.Timeout, da.Timeout), 1, 900, defaultTimeout, "seconds", "30")
+
+	// environment merges key by key: the function's keys win.
+	env := map[string]string{}
+	var last attrVal
+	for _, a := range []*hcl.Attribute{da.Environment, fa.Environment} {
+		if a == nil {
+			continue
+		}
+		v := l.pick(a)
+		if !v.set() {
+			continue
+		}
+		m, ok := l.asStringMap(v, `{ LOG_LEVEL = "info" }`)
+		if !ok {
+			continue
+		}
+		for _, k := range sortedKeys(m) {
+			if l.problemAt(keyRange(a.Expr, k), checkEnvKey(k)) {
+				env[k] = m[k]
+			}
+		}
+		last = v
+	}
+	size := 0
+	for k, v := range env {
+		size += len(k) + len(v)
+	}
+	if size > maxEnvBytes && last.set() {
+		l.errorAt(last.rng(), "Environment too large",
+			fmt.Sprintf("The environment variables take %d bytes (names and values, defaults included); Lambda allows %d in all. Move large values to SSM Parameter Store or Secrets Manager.", size, maxEnvBytes))
+	}
+	if len(env) > 0 {
+		c.Environment = env
+	}
+	return c
+}
+
+// intIn reads a whole number in [lo, hi], or def when unset.
+func (l *loader) intIn(a attrVal, lo, hi, def int32, unit, example string) int32 {
+	if !a.set() {
+		return def
+	}
+	n, ok := l.asNumber(a, example)
+	if !ok {
+		return def
+	}
+	if !n.IsInt() || n.Cmp(big.NewFloat(float64(lo))) < 0 || n.Cmp(big.NewFloat(float64(hi))) > 0 {
+		l.errorAt(a.rng(), "Invalid "+a.name(),
+			fmt.Sprintf("%s is a whole number of %s from %d to %d, got %s.", a.name(), unit, lo, hi, n.Text('g', 10)))
+		return def
+	}
+	v, _ := n.Int64()
+	return int32(v)
+}

@@ -1,0 +1,161 @@
+package manifest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+)
+
+// The gohcl shapes of lambdas.hcl. Every argument is a *hcl.Attribute rather
+// than a Go value: evaluation happens later, by hand, so that each value can
+// be type-checked with a message that says what was expected, the defaults
+// block can be merged under functions before evaluation, and every
+// diagnostic can point at the exact expression.
+//
+// Blocks keep their content in a remain body that is decoded separately
+// (decodeBody), so that an unknown argument is reported together with the
+// list of what that particular block accepts.
+
+type rootSchema struct {
+	Variables []*variableBlock `hcl:"variable,block"`
+	Locals    []*localsBlock   `hcl:"locals,block"`
+	Projects  []*plainBlock    `hcl:"project,block"`
+	Defaults  []*plainBlock    `hcl:"defaults,block"`
+	Functions []*functionBlock `hcl:"function,block"`
+}
+
+type variableBlock struct {
+	Name        string         `hcl:"name,label"`
+	NameRange   hcl.Range      `hcl:"name,label_range"`
+	Default     *hcl.Attribute `hcl:"default,optional"`
+	Description *hcl.Attribute `hcl:"description,optional"`
+	DefRange    hcl.Range      `hcl:",def_range"`
+}
+
+type localsBlock struct {
+	Attrs hcl.Attributes `hcl:",remain"`
+}
+
+// plainBlock is a block without labels whose body is decoded later.
+type plainBlock struct {
+	Body     hcl.Body  `hcl:",remain"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+type functionBlock struct {
+	Label      string    `hcl:"label,label"`
+	LabelRange hcl.Range `hcl:"label,label_range"`
+	Body       hcl.Body  `hcl:",remain"`
+	DefRange   hcl.Range `hcl:",def_range"`
+}
+
+type projectAttrs struct {
+	Name         *hcl.Attribute `hcl:"name,optional"`
+	Region       *hcl.Attribute `hcl:"region,optional"`
+	Artifacts    *hcl.Attribute `hcl:"artifacts,optional"`
+	State        *hcl.Attribute `hcl:"state,optional"`
+	APIRateLimit *hcl.Attribute `hcl:"api_rate_limit,optional"`
+}
+
+// functionAttrs is the body of a function block, and of the defaults block.
+type functionAttrs struct {
+	FunctionName *hcl.Attribute `hcl:"function_name,optional"`
+	Source       *hcl.Attribute `hcl:"source,optional"`
+	Include      *hcl.Attribute `hcl:"include,optional"`
+	Exclude      *hcl.Attribute `hcl:"exclude,optional"`
+	Watch        *hcl.Attribute `hcl:"watch,optional"`
+	Runtime      *hcl.Attribute `hcl:"runtime,optional"`
+	Architecture *hcl.Attribute `hcl:"architecture,optional"`
+	Handler      *hcl.Attribute `hcl:"handler,optional"`
+	Dependencies *hcl.Attribute `hcl:"dependencies,optional"`
+	BuildImage   *hcl.Attribute `hcl:"build_image,optional"`
+	Alias        *hcl.Attribute `hcl:"alias,optional"`
+	Deploy       *plainBlock    `hcl:"deploy,block"`
+	Create       *plainBlock    `hcl:"create,block"`
+}
+
+type deployAttrs struct {
+	Strategy *hcl.Attribute `hcl:"strategy,optional"`
+	Steps    *hcl.Attribute `hcl:"steps,optional"`
+	Interval *hcl.Attribute `hcl:"interval,optional"`
+	Alarms   *hcl.Attribute `hcl:"alarms,optional"`
+}
+
+type createAttrs struct {
+	Role        *hcl.Attribute `hcl:"role,optional"`
+	Memory      *hcl.Attribute `hcl:"memory,optional"`
+	Timeout     *hcl.Attribute `hcl:"timeout,optional"`
+	Environment *hcl.Attribute `hcl:"environment,optional"`
+}
+
+// fnSpec is a decoded function (or defaults) body with its nested blocks.
+type fnSpec struct {
+	attrs        functionAttrs
+	deploy       deployAttrs
+	deployRange  *hcl.Range // nil when there is no deploy block
+	create       createAttrs
+	createRange  *hcl.Range // nil when there is no create block
+	defRange     hcl.Range
+	isDefaults   bool
+	decodeFailed bool
+}
+
+// decodeSpec decodes a function or defaults body, and its deploy and create
+// blocks.
+func decodeSpec(body hcl.Body, defRange hcl.Range, where string) (*fnSpec, hcl.Diagnostics) {
+	s := &fnSpec{defRange: defRange, isDefaults: where == "defaults"}
+	diags := decodeBody(body, &s.attrs, "In a "+where+" block")
+	if d := s.attrs.Deploy; d != nil {
+		diags = append(diags, decodeBody(d.Body, &s.deploy, "In a deploy block")...)
+		s.deployRange = &d.DefRange
+	}
+	if c := s.attrs.Create; c != nil {
+		diags = append(diags, decodeBody(c.Body, &s.create, "In a create block")...)
+		s.createRange = &c.DefRange
+	}
+	s.decodeFailed = diags.HasErrors()
+	return s, diags
+}
+
+// decodeBody is gohcl.DecodeBody with better messages for unknown arguments
+// and blocks: when hcl has no "did you mean" to offer, the detail lists what
+// the block accepts. where starts the sentence, e.g. "In a deploy block".
+func decodeBody(body hcl.Body, target any, where string) hcl.Diagnostics {
+	diags := gohcl.DecodeBody(body, nil, target)
+	schema, _ := gohcl.ImpliedBodySchema(target)
+	for _, d := range diags {
+		switch d.Summary {
+		case "Unsupported argument", "Unsupported block type":
+			if !strings.Contains(d.Detail, "Did you mean") {
+				d.Detail += " " + acceptsHint(schema, where)
+			}
+		}
+	}
+	return diags
+}
+
+func acceptsHint(schema *hcl.BodySchema, where string) string {
+	var attrs, blocks []string
+	for _, a := range schema.Attributes {
+		attrs = append(attrs, a.Name)
+	}
+	for _, b := range schema.Blocks {
+		blocks = append(blocks, b.Type)
+	}
+	sort.Strings(attrs)
+	sort.Strings(blocks)
+	var parts []string
+	if len(attrs) > 0 {
+		parts = append(parts, "the arguments "+strings.Join(attrs, ", "))
+	}
+	if len(blocks) > 0 {
+		parts = append(parts, "the blocks "+strings.Join(blocks, ", "))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("%s nothing can be set.", where)
+	}
+	return fmt.Sprintf("%s you can use %s.", where, strings.Join(parts, ", and "))
+}
