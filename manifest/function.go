@@ -385,7 +385,19 @@ func (l *loader) deploy(s, d *fnSpec) Deploy {
 		whereStrategy = st.rng()
 	}
 
+	// A function that switches to all-at-once while the defaults block sets
+	// up a canary ignores the inherited steps and interval without a word;
+	// set in the function itself (or with no strategy anywhere) they are a
+	// contradiction worth reporting.
+	ownStrategy := fa.Strategy != nil
+	inherited := func(a attrVal) bool {
+		return !gradual && ownStrategy && a.set() && a.attr != fa.Steps && a.attr != fa.Interval
+	}
+
 	steps := l.pick(fa.Steps, da.Steps)
+	if inherited(steps) {
+		steps = attrVal{}
+	}
 	if steps.set() {
 		if list, ok := l.asNumberList(steps, "[10, 100]"); ok && strategyKnown {
 			dep.Steps = l.checkSteps(steps, list, dep.Strategy)
@@ -399,6 +411,9 @@ func (l *loader) deploy(s, d *fnSpec) Deploy {
 	}
 
 	iv := l.pick(fa.Interval, da.Interval)
+	if inherited(iv) {
+		iv = attrVal{}
+	}
 	if iv.set() {
 		if v, ok := l.asString(iv, `"5m"`); ok {
 			dur, err := time.ParseDuration(v)
