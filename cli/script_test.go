@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var updateScripts = flag.Bool("update", false, "rewrite the expected output in testdata/script")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"lambdas": func() { os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the CLI end to end over real git repositories built by
+// the scripts in testdata/script (txtar). Commit dates are fixed, so commit
+// hashes, and therefore outputs, are the same on every run.
+func TestScripts(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is required by the CLI tests")
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		UpdateScripts:       *updateScripts,
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			for k, v := range map[string]string{
+				"HOME":                env.WorkDir,
+				"GIT_AUTHOR_NAME":     "Test",
+				"GIT_AUTHOR_EMAIL":    "test@example.com",
+				"GIT_COMMITTER_NAME":  "Test",
+				"GIT_COMMITTER_EMAIL": "test@example.com",
+				"GIT_AUTHOR_DATE":     "2026-01-01T00:00:00Z",
+				"GIT_COMMITTER_DATE":  "2026-01-01T00:00:00Z",
+				"GIT_CONFIG_NOSYSTEM": "1",
+				"NO_COLOR":            "1",
+			} {
+				env.Setenv(k, v)
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"changes": cmdChanges,
+			"fixture": cmdFixture,
+		},
+	})
+}
+
+// cmdChanges prints "name change" for each function of a plan JSON file
+// whose change is not "unchanged" (or of every function with -all).
+func cmdChanges(ts *testscript.TestScript, neg bool, args []string) {
+	all := len(args) > 0 && args[0] == "-all"
+	if all {
+		args = args[1:]
+	}
+	if len(args) != 1 {
+		ts.Fatalf("usage: changes [-all] plan.json")
+	}
+	var p struct {
+		Functions []struct {
+			Name   string `json:"name"`
+			Change string `json:"change"`
+		} `json:"functions"`
+	}
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &p); err != nil {
+		ts.Fatalf("parse %s: %v", args[0], err)
+	}
+	var lines []string
+	for _, f := range p.Functions {
+		if all || f.Change != "unchanged" {
+			lines = append(lines, fmt.Sprintf("%s %s", f.Name, f.Change))
+		}
+	}
+	sort.Strings(lines)
+	out := strings.Join(lines, "\n")
+	if out != "" {
+		out += "\n"
+	}
+	fmt.Fprint(ts.Stdout(), out)
+}
+
+// cmdFixture copies testdata/fixtures/NAME into the current folder.
+func cmdFixture(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: fixture NAME")
+	}
+	src, err := filepath.Abs(filepath.Join("testdata", "fixtures", args[0]))
+	ts.Check(err)
+	dst := ts.MkAbs(".")
+	ts.Check(os.CopyFS(dst, os.DirFS(src)))
+}
