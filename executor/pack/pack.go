@@ -31,7 +31,7 @@
 // pieces to the zip in order with archive/zip's CreateRaw. Memory stays
 // bounded: a few pieces per worker are in flight, and the compressed data of
 // a file larger than one piece is spooled (to a temporary file in the output
-// folder once it passes 16 MiB) until its CRC and sizes are known.
+// folder once it passes 4 MiB) until its CRC and sizes are known.
 package pack
 
 import (

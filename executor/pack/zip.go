@@ -27,7 +27,7 @@ const (
 	dictSize = 32 << 10
 	// spoolMem is how much compressed data of one large file the writer
 	// keeps in memory before spilling it to a temporary file.
-	spoolMem = 16 << 20
+	spoolMem = 4 << 20
 	// piecesPerWorker bounds the pieces read or compressed but not yet
 	// written: enough to keep workers busy while the writer copies.
 	piecesPerWorker = 4
@@ -56,7 +56,11 @@ type pieceBuf struct {
 }
 
 var bufPool = sync.Pool{New: func() any {
-	return &pieceBuf{in: make([]byte, dictSize+pieceSize+1)}
+	b := &pieceBuf{in: make([]byte, dictSize+pieceSize+1)}
+	// Room for an incompressible piece (stored blocks add 5 bytes in
+	// 64 KiB), so the buffer never grows.
+	b.out.Grow(pieceSize + pieceSize/64)
+	return b
 }}
 
 // writeZip compresses files on workers goroutines and writes the archive
