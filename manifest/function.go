@@ -13,6 +13,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 const (
@@ -193,7 +194,7 @@ func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Ran
 	}
 
 	if src := l.pick(fa.Source, da.Source); !src.set() {
-		l.missing(b, fa.Source, da.Source, "source", `source = "functions/`+b.Label+`"`,
+		l.missing(b, [2]*fnSpec{spec, d}, fa.Source, da.Source, "source", `source = "functions/`+b.Label+`"`,
 			"the folder (relative to "+l.base+") that holds the function's code")
 	} else if p, ok := l.asString(src, `"functions/orders-api"`); ok {
 		fn.Source, _ = l.repoPath(p, src.rng(), "source", kindDir)
@@ -214,10 +215,14 @@ func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Ran
 
 	rt := l.pick(fa.Runtime, da.Runtime)
 	runtimeOK := false
+	rawRuntime := "" // even a deprecated runtime tells how to check the handler
 	if !rt.set() {
-		l.missing(b, fa.Runtime, da.Runtime, "runtime", `runtime = "python3.13"`, "the Lambda runtime")
-	} else if r, ok := l.asString(rt, `"python3.13"`); ok && l.problemAt(rt.rng(), checkRuntime(r)) {
-		fn.Runtime, runtimeOK = r, true
+		l.missing(b, [2]*fnSpec{spec, d}, fa.Runtime, da.Runtime, "runtime", `runtime = "python3.13"`, "the Lambda runtime")
+	} else if r, ok := l.asString(rt, `"python3.13"`); ok {
+		rawRuntime = r
+		if l.problemAt(rt.rng(), checkRuntime(r)) {
+			fn.Runtime, runtimeOK = r, true
+		}
 	}
 
 	fn.Architecture = "x86_64"
@@ -228,9 +233,9 @@ func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Ran
 	}
 
 	if h := l.pick(fa.Handler, da.Handler); !h.set() {
-		l.missing(b, fa.Handler, da.Handler, "handler", `handler = "app.handler"`, "the entry point Lambda calls")
+		l.missing(b, [2]*fnSpec{spec, d}, fa.Handler, da.Handler, "handler", `handler = "app.handler"`, "the entry point Lambda calls")
 	} else if s, ok := l.asString(h, `"app.handler"`); ok {
-		if p := checkHandler(s, fn.Runtime); p != nil {
+		if p := checkHandler(s, rawRuntime); p != nil {
 			l.problemAt(h.rng(), p)
 		} else {
 			fn.Handler = s
@@ -281,7 +286,10 @@ func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Ran
 
 // missing reports a required attribute that is set nowhere. When it is set
 // but null, evaluation already had its say.
-func (l *loader) missing(b *functionBlock, fnAttr, defAttr *hcl.Attribute, name, example, what string) {
+func (l *loader) missing(b *functionBlock, specs [2]*fnSpec, fnAttr, defAttr *hcl.Attribute, name, example, what string) {
+	if specs[0].typos[name] || specs[1].typos[name] {
+		return // reported as a misspelt argument
+	}
 	if fnAttr != nil || defAttr != nil {
 		l.errorAt(b.DefRange, "Missing "+name,
 			fmt.Sprintf("%s is null here. Every function needs %s, %s: e.g. %s.", name, name, what, example))
@@ -414,7 +422,10 @@ func (l *loader) deploy(s, d *fnSpec) Deploy {
 	if inherited(iv) {
 		iv = attrVal{}
 	}
-	if iv.set() {
+	if iv.set() && iv.ok && iv.val.Type() == cty.Number {
+		l.errorAt(iv.rng(), "Invalid interval",
+			fmt.Sprintf("interval is a duration with a unit, written as a string: \"%ss\" or \"5m\", not a bare number.", iv.val.AsBigFloat().Text('f', -1)))
+	} else if iv.set() {
 		if v, ok := l.asString(iv, `"5m"`); ok {
 			dur, err := time.ParseDuration(v)
 			switch {

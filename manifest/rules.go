@@ -79,8 +79,12 @@ func checkRuntime(r string) *problem {
 			return newProblem("Deprecated runtime",
 				"%q is deprecated by AWS, and lambdas builds only Python, Node.js and custom (provided) runtimes. %s", r, accepted)
 		}
+		how := "then test the function with it"
+		if to == "provided.al2023" {
+			how = "with the program built as an executable named bootstrap (handler \"bootstrap\")"
+		}
 		return newProblem("Deprecated runtime",
-			"%q is deprecated by AWS: Lambda no longer creates or updates functions with it. Use %s (the runtime it moves to), then test the function with it.", r, to)
+			"%q is deprecated by AWS: Lambda no longer creates or updates functions with it. Use %s instead, %s.", r, to, how)
 	}
 	if otherAWSRuntimes[r] {
 		return newProblem("Unsupported runtime",

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -101,13 +102,17 @@ type fnSpec struct {
 	defRange     hcl.Range
 	isDefaults   bool
 	decodeFailed bool
+	// typos are the names hcl suggested for unknown arguments ("runtme":
+	// did you mean "runtime"?): a missing "runtime" is then not reported
+	// again.
+	typos map[string]bool
 }
 
 // decodeSpec decodes a function or defaults body, and its deploy and create
 // blocks.
 func decodeSpec(body hcl.Body, defRange hcl.Range, where string) (*fnSpec, hcl.Diagnostics) {
 	s := &fnSpec{defRange: defRange, isDefaults: where == "defaults"}
-	diags := decodeBody(body, &s.attrs, "In a "+where+" block")
+	diags := nestedHints(decodeBody(body, &s.attrs, "In a "+where+" block"))
 	if d := s.attrs.Deploy; d != nil {
 		diags = append(diags, decodeBody(d.Body, &s.deploy, "In a deploy block")...)
 		s.deployRange = &d.DefRange
@@ -117,6 +122,12 @@ func decodeSpec(body hcl.Body, defRange hcl.Range, where string) (*fnSpec, hcl.D
 		s.createRange = &c.DefRange
 	}
 	s.decodeFailed = diags.HasErrors()
+	s.typos = map[string]bool{}
+	for _, d := range diags {
+		if m := suggestionRe.FindStringSubmatch(d.Detail); m != nil && d.Summary == "Unsupported argument" {
+			s.typos[m[1]] = true
+		}
+	}
 	return s, diags
 }
 
@@ -158,4 +169,36 @@ func acceptsHint(schema *hcl.BodySchema, where string) string {
 		return fmt.Sprintf("%s nothing can be set.", where)
 	}
 	return fmt.Sprintf("%s you can use %s.", where, strings.Join(parts, ", and "))
+}
+
+// nestedArgs are the arguments of the deploy and create blocks, with an
+// example, for a hint when one is written directly in the function.
+var nestedArgs = map[string][2]string{
+	"strategy": {"deploy", `strategy = "canary"`}, "steps": {"deploy", "steps = [10, 100]"},
+	"interval": {"deploy", `interval = "5m"`}, "alarms": {"deploy", `alarms = ["orders-5xx"]`},
+	"role": {"create", `role = "arn:aws:iam::123456789012:role/lambda-exec"`}, "memory": {"create", "memory = 256"},
+	"timeout": {"create", "timeout = 30"}, "environment": {"create", `environment = { LOG_LEVEL = "info" }`},
+}
+
+var suggestionRe = regexp.MustCompile(`Did you mean "([^"]+)"\?`)
+
+var argNameRe = regexp.MustCompile(`^An argument named "([^"]+)" is not expected here\.`)
+
+// nestedHints turns "argument timeout is not expected here" into "timeout
+// belongs in the create block".
+func nestedHints(diags hcl.Diagnostics) hcl.Diagnostics {
+	for _, d := range diags {
+		if d.Summary != "Unsupported argument" {
+			continue
+		}
+		m := argNameRe.FindStringSubmatch(d.Detail)
+		if m == nil {
+			continue
+		}
+		if n, ok := nestedArgs[m[1]]; ok {
+			d.Detail = fmt.Sprintf("%s belongs in the %s block of the function: %s { %s }. (It only applies %s.)",
+				m[1], n[0], n[0], n[1], map[string]string{"deploy": "when traffic moves to a new version", "create": "when lambdas creates the function"}[n[0]])
+		}
+	}
+	return diags
 }

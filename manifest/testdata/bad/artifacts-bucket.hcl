@@ -1,0 +1,4 @@
+project {
+  name      = "shop"
+  artifacts = "s3://Shop_Artifacts/lambdas"  # ERROR
+}

@@ -1,0 +1,7 @@
+project {
+  name = "shop"
+}
+
+project {  # ERROR
+  name = "shop-eu"
+}

@@ -1,0 +1,4 @@
+project {
+  name  = "shop"
+  state = "config"  # ERROR a folder
+}

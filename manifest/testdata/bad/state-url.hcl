@@ -1,0 +1,4 @@
+project {
+  name  = "shop"
+  state = "s3://shop-state"  # ERROR
+}
