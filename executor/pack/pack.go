@@ -135,9 +135,19 @@ func build(ctx context.Context, spec Spec, dir string, opt Options) (_ *Result, 
 		opt.MaxUnzipped = DefaultMaxUnzipped
 	}
 
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	// The walk leaves out the output folder, should it be inside the
+	// source: last build's zip must not end up in this one.
+	outReal, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
+
 	// Everything that can fail cheaply (patterns, symlinks, size, empty
 	// source) fails here, before a byte is compressed.
-	files, total, err := collect(ctx, spec)
+	files, total, err := collect(ctx, spec, outReal)
 	if err != nil {
 		return nil, err
 	}
@@ -145,9 +155,10 @@ func build(ctx context.Context, spec Spec, dir string, opt Options) (_ *Result, 
 		return nil, kindErr(ErrTooLarge, "unzipped size %s (%d bytes) exceeds the limit of %s (%d bytes)",
 			mb(total), total, mb(opt.MaxUnzipped), opt.MaxUnzipped)
 	}
-
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	if total >= 1<<32-1 {
+		// archive/zip's CreateRaw writes no zip64 local headers; far
+		// beyond Lambda's limits anyway.
+		return nil, kindErr(ErrTooLarge, "unzipped size %s: archives of 4 GiB or more are not supported", mb(total))
 	}
 	tmp, err := os.CreateTemp(dir, ".pack-*.zip.tmp")
 	if err != nil {

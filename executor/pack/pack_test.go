@@ -676,3 +676,30 @@ func TestPiecesAreIndependent(t *testing.T) {
 		t.Fatalf("inflating the pieces: %v (%d bytes, want %d)", err, len(got), len(data))
 	}
 }
+
+// TestOutputInsideSource: an output folder inside the source is not
+// packed, so earlier archives never end up in the next one.
+func TestOutputInsideSource(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]entry{"functions/a/app.py": {data: "app"}}, []string{"functions/a/app.py"})
+	spec := Spec{RepoRoot: root, Source: "functions/a", Function: "fn"}
+	out := filepath.Join(root, "functions/a/.build")
+	var sums []string
+	for range 2 {
+		res, err := Build(context.Background(), spec, out, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if names := zipNames(t, res.Path); !slices.Equal(names, []string{"app.py"}) {
+			t.Errorf("entries %q, want [app.py]", names)
+		}
+		sums = append(sums, res.CodeSha256)
+	}
+	if sums[0] != sums[1] {
+		t.Errorf("second build differs: %v", sums)
+	}
+	_, err := Build(context.Background(), spec, filepath.Join(root, "functions/a"), Options{})
+	if want := "fn: package: the output folder must not be the source folder functions/a"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}

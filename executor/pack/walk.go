@@ -34,11 +34,12 @@ type walker struct {
 	files    []file
 	total    int64
 	visiting map[string]bool // real paths of the folders being walked
+	skip     string          // real path of the output folder
 }
 
 // collect validates spec and returns the files to pack, sorted by name,
-// with the sum of their sizes.
-func collect(ctx context.Context, spec Spec) ([]file, int64, error) {
+// with the sum of their sizes. The real folder skip is never walked.
+func collect(ctx context.Context, spec Spec, skip string) ([]file, int64, error) {
 	if !filepath.IsAbs(spec.RepoRoot) {
 		return nil, 0, fmt.Errorf("repository root %q is not an absolute path", spec.RepoRoot)
 	}
@@ -71,6 +72,9 @@ func collect(ctx context.Context, spec Spec) ([]file, int64, error) {
 	} else if !fi.IsDir() {
 		return nil, 0, fmt.Errorf("source %s is not a folder", src)
 	}
+	if skip == srcReal {
+		return nil, 0, fmt.Errorf("the output folder must not be the source folder %s", src)
+	}
 
 	w := &walker{
 		ctx:      ctx,
@@ -79,6 +83,7 @@ func collect(ctx context.Context, spec Spec) ([]file, int64, error) {
 		include:  include,
 		exclude:  exclude,
 		visiting: map[string]bool{srcReal: true},
+		skip:     skip,
 	}
 	if err := w.walk(srcReal, "", len(include) == 0, ""); err != nil {
 		return nil, 0, err
@@ -192,6 +197,9 @@ func (w *walker) walk(dir, rel string, selected bool, via string) error {
 // enter walks a sub-folder, refusing to enter one that is already being
 // walked: only symlinks can lead there, and following them would not end.
 func (w *walker) enter(real, p string, sel bool, via string) error {
+	if real == w.skip {
+		return nil
+	}
 	if w.visiting[real] {
 		if via == "" {
 			via = "folder " + w.display(p) // a bind mount, say
