@@ -703,3 +703,35 @@ func TestOutputInsideSource(t *testing.T) {
 		t.Errorf("error %v, want %q", err, want)
 	}
 }
+
+// BenchmarkBuild packs a 20 MB tree (2,000 small files and a few large
+// ones); bench/pack/run.sh measures the full 200 MB case against zip.
+func BenchmarkBuild(b *testing.B) {
+	root := b.TempDir()
+	for i := range 2000 {
+		p := filepath.Join(root, fmt.Sprintf("pkg%02d/file%04d.js", i%40, i))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(textBytes(uint64(i), 500+i*3)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i, data := range []string{textBytes(1, 8<<20), randomBytes(2, 4<<20), randomBytes(3, 300_000)} {
+		if err := os.WriteFile(filepath.Join(root, fmt.Sprint("big", i)), []byte(data), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, workers := range []int{1, 2, 4} {
+		b.Run(fmt.Sprint("workers=", workers), func(b *testing.B) {
+			out := b.TempDir()
+			var res *Result
+			for b.Loop() {
+				var err error
+				res, err = Build(context.Background(), Spec{RepoRoot: root, Source: "."}, out, Options{Workers: workers})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(res.UnzippedSize)
+		})
+	}
+}
