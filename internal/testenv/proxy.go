@@ -363,18 +363,25 @@ type ctxKey struct{}
 func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := p.now()
 	info := classify(r)
-	rec := &statusRecorder{ResponseWriter: w}
 	entry := Request{
 		Time: start, Method: r.Method, Path: r.URL.Path,
 		Service: info.service, Region: info.region, Operation: info.operation,
 		Function: info.function, Qualifier: info.qualifier, Mutating: info.mutating,
 	}
 	throttled := false
-	defer func() {
-		entry.Status = rec.status
-		entry.Duration = p.now().Sub(start)
-		p.record(entry, throttled)
-	}()
+	// The request is logged as soon as its status is sent, before the body:
+	// a client that has its answer finds the request in Requests() and
+	// Counts(). Dropped and abandoned requests are logged on the way out.
+	var once sync.Once
+	finish := func(status int) {
+		once.Do(func() {
+			entry.Status = status
+			entry.Duration = p.now().Sub(start)
+			p.record(entry, throttled)
+		})
+	}
+	rec := &statusRecorder{ResponseWriter: w, onStatus: finish}
+	defer finish(0)
 
 	p.mu.Lock()
 	latency, strict := p.latency, p.strict
@@ -403,6 +410,7 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case rule.Drop:
 			entry.Injected, entry.Code = true, CodeDropped
+			finish(0)
 			dropConn(rec)
 			return
 		case rule.Status != 0:
@@ -449,6 +457,7 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if dropAfter {
 		p.rp.ServeHTTP(&discardWriter{h: http.Header{}}, r)
 		entry.Injected, entry.Code = true, CodeDropped
+		finish(0)
 		dropConn(rec)
 		return
 	}
@@ -763,22 +772,24 @@ func (p *FaultProxy) record(e Request, throttled bool) {
 	}
 }
 
-// statusRecorder remembers the final status sent to the client.
+// statusRecorder reports the final status before it is sent to the client.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	onStatus func(int)
+	status   int
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	if code >= 200 && s.status == 0 {
 		s.status = code
+		s.onStatus(code)
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
-		s.status = http.StatusOK
+		s.WriteHeader(http.StatusOK)
 	}
 	return s.ResponseWriter.Write(b)
 }
