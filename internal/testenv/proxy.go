@@ -119,6 +119,8 @@ type FaultProxy struct {
 	strict     bool
 	rules      []*ruleState
 	windows    map[string]*updateWindow // function name → Pending/InProgress window
+	funcRev    map[string]string        // strict: function name → RevisionId of $LATEST
+	aliasRev   map[string]string        // strict: "function/alias" → RevisionId
 	keepLog    bool
 	log        []Request
 	counts     Counts
@@ -172,10 +174,12 @@ func ListenFaultProxy(addr, target string) (*FaultProxy, error) {
 			IdleConnTimeout:     30 * time.Second,
 			DisableCompression:  true,
 		},
-		url:     "http://" + ln.Addr().String(),
-		now:     time.Now,
-		windows: map[string]*updateWindow{},
-		keepLog: true,
+		url:      "http://" + ln.Addr().String(),
+		now:      time.Now,
+		windows:  map[string]*updateWindow{},
+		funcRev:  map[string]string{},
+		aliasRev: map[string]string{},
+		keepLog:  true,
 	}
 	p.counts = newCounts()
 	p.rp = &httputil.ReverseProxy{
@@ -281,11 +285,22 @@ func (p *FaultProxy) SetInProgressPolls(n int) {
 
 // SetStrict turns on the checks AWS makes and moto does not:
 //   - PublishVersion whose CodeSha256 differs from $LATEST's: 412
-//     PreconditionFailedException;
+//     PreconditionFailedException (the current one is read from moto);
 //   - CreateAlias/UpdateAlias whose RoutingConfig has a weight outside
 //     [0, 1], more than one additional version, an additional version that is
-//     not a version number or equals the primary one, or a primary version
-//     $LATEST: 400 InvalidParameterValueException.
+//     not a version number or equals the primary one, or whose primary
+//     version is $LATEST while it has routing: 400
+//     InvalidParameterValueException. (An alias on $LATEST without routing is
+//     legal on AWS and passes; AliasMoves shows it.)
+//   - RevisionId: moto returns none for functions and never changes an
+//     alias's. The proxy keeps its own: a new one after every successful
+//     create/update of a function ($LATEST) or alias, written into the answers
+//     of those calls and of GetFunction, GetFunctionConfiguration, GetAlias and
+//     ListAliases. A RevisionId sent with UpdateFunctionCode,
+//     UpdateFunctionConfiguration, PublishVersion or UpdateAlias that is not
+//     the latest: 412 PreconditionFailedException.
+//   - DeleteFunction of a version that an alias points to (also as the
+//     additional version): 409 ResourceConflictException.
 func (p *FaultProxy) SetStrict(on bool) {
 	p.mu.Lock()
 	p.strict = on
@@ -302,7 +317,8 @@ func (p *FaultProxy) SetRequestLog(on bool) {
 
 // Reset clears the request log, the counts, the rules, the alias moves and
 // any Pending/InProgress windows. Settings (latency, ceiling, polls, strict)
-// stay.
+// stay, and so do the RevisionIds of strict mode: they are the state of the
+// emulated world, like moto's.
 func (p *FaultProxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -574,39 +590,142 @@ func needsBody(info reqInfo) bool {
 	}
 	switch info.operation {
 	case "CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration",
-		"GetFunction", "GetFunctionConfiguration", "CreateAlias", "UpdateAlias":
+		"GetFunction", "GetFunctionConfiguration",
+		"CreateAlias", "UpdateAlias", "GetAlias", "ListAliases",
+		"DeleteFunction", "DeleteAlias":
 		return true
 	}
 	return false
 }
 
-// modifyResponse opens and closes Pending/InProgress windows, rewrites the
-// answers inside them, and records alias moves. It runs before the client
-// gets the answer, so what it records is there when the SDK call returns.
+// modifyResponse opens Pending/InProgress windows and rewrites the answers
+// inside them, keeps RevisionIds in strict mode, and records alias moves. It
+// runs before the client gets the answer, so what it records is there when
+// the SDK call returns.
 func (p *FaultProxy) modifyResponse(resp *http.Response) error {
 	info, _ := resp.Request.Context().Value(ctxKey{}).(reqInfo)
 	if !needsBody(info) || resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil
 	}
 	p.mu.Lock()
-	polls := p.polls
-	w := p.windows[info.function]
+	polls, strict := p.polls, p.strict
 	p.mu.Unlock()
+
+	switch info.operation {
+	case "DeleteFunction":
+		p.forget(info.function, info.qualifier)
+		return nil
+	case "DeleteAlias":
+		p.mu.Lock()
+		delete(p.aliasRev, info.function+"/"+info.alias)
+		p.mu.Unlock()
+		return nil
+	}
+
+	m, _, err := readJSON(resp)
+	if err != nil {
+		return nil // not JSON: leave it alone
+	}
+	changed := false
 	switch info.operation {
 	case "GetFunction", "GetFunctionConfiguration":
-		if w == nil || (info.qualifier != "" && info.qualifier != "$LATEST") {
+		if info.qualifier != "" && info.qualifier != "$LATEST" {
 			return nil
 		}
-		return p.rewritePoll(resp, info)
+		cfg := m
+		if info.operation == "GetFunction" {
+			if cfg, _ = m["Configuration"].(map[string]any); cfg == nil {
+				return nil
+			}
+		}
+		if pending, busy := p.poll(info.function); busy {
+			markBusy(cfg, pending)
+			changed = true
+		}
+		if strict {
+			cfg["RevisionId"] = p.functionRev(info.function, false)
+			changed = true
+		}
 	case "CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration":
-		if polls == 0 {
-			return nil
+		name := info.function
+		if n, ok := m["FunctionName"].(string); ok && n != "" {
+			name = n
 		}
-		return p.startWindow(resp, info, polls)
+		if polls > 0 {
+			arn, _ := m["FunctionArn"].(string)
+			pending := info.operation == "CreateFunction"
+			p.mu.Lock()
+			p.windows[name] = &updateWindow{pending: pending, left: polls, arn: arn}
+			p.mu.Unlock()
+			markBusy(m, pending)
+			changed = true
+		}
+		if strict {
+			m["RevisionId"] = p.functionRev(name, true)
+			changed = true
+		}
 	case "CreateAlias", "UpdateAlias":
-		return p.recordMove(resp, info)
+		if strict {
+			name, _ := m["Name"].(string)
+			m["RevisionId"] = p.aliasRevision(info.function, name, "", true)
+			changed = true
+		}
+		p.recordMove(resp.Request, info, m)
+	case "GetAlias":
+		if strict {
+			name, _ := m["Name"].(string)
+			moto, _ := m["RevisionId"].(string)
+			m["RevisionId"] = p.aliasRevision(info.function, name, moto, false)
+			changed = true
+		}
+	case "ListAliases":
+		if strict {
+			list, _ := m["Aliases"].([]any)
+			for _, a := range list {
+				if am, ok := a.(map[string]any); ok {
+					name, _ := am["Name"].(string)
+					moto, _ := am["RevisionId"].(string)
+					am["RevisionId"] = p.aliasRevision(info.function, name, moto, false)
+					changed = true
+				}
+			}
+		}
 	}
-	return nil
+	if !changed {
+		return nil
+	}
+	return setJSON(resp, m)
+}
+
+// poll counts one poll of a function's $LATEST inside its window.
+func (p *FaultProxy) poll(function string) (pending, busy bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w := p.windows[function]
+	if w == nil || w.left <= 0 {
+		return false, false
+	}
+	w.left--
+	if w.left == 0 {
+		delete(p.windows, function)
+	}
+	return w.pending, true
+}
+
+// forget drops what the proxy keeps about a deleted function (or version).
+func (p *FaultProxy) forget(function, qualifier string) {
+	if qualifier != "" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.windows, function)
+	delete(p.funcRev, function)
+	for k := range p.aliasRev {
+		if strings.HasPrefix(k, function+"/") {
+			delete(p.aliasRev, k)
+		}
+	}
 }
 
 // readJSON reads a JSON answer into a generic map (numbers kept exact).
@@ -653,58 +772,8 @@ func markBusy(cfg map[string]any, pending bool) {
 	cfg["LastUpdateStatusReasonCode"] = "Updating"
 }
 
-func (p *FaultProxy) startWindow(resp *http.Response, info reqInfo, polls int) error {
-	m, _, err := readJSON(resp)
-	if err != nil {
-		return nil // not JSON: leave it alone
-	}
-	name := info.function
-	if n, ok := m["FunctionName"].(string); ok && n != "" {
-		name = n
-	}
-	arn, _ := m["FunctionArn"].(string)
-	pending := info.operation == "CreateFunction"
-	p.mu.Lock()
-	p.windows[name] = &updateWindow{pending: pending, left: polls, arn: arn}
-	p.mu.Unlock()
-	markBusy(m, pending)
-	return setJSON(resp, m)
-}
-
-func (p *FaultProxy) rewritePoll(resp *http.Response, info reqInfo) error {
-	p.mu.Lock()
-	w := p.windows[info.function]
-	if w == nil || w.left <= 0 {
-		p.mu.Unlock()
-		return nil
-	}
-	w.left--
-	pending := w.pending
-	if w.left == 0 {
-		delete(p.windows, info.function)
-	}
-	p.mu.Unlock()
-	m, _, err := readJSON(resp)
-	if err != nil {
-		return nil
-	}
-	cfg := m
-	if info.operation == "GetFunction" {
-		c, ok := m["Configuration"].(map[string]any)
-		if !ok {
-			return nil
-		}
-		cfg = c
-	}
-	markBusy(cfg, pending)
-	return setJSON(resp, m)
-}
-
-func (p *FaultProxy) recordMove(resp *http.Response, info reqInfo) error {
-	m, _, err := readJSON(resp)
-	if err != nil {
-		return nil
-	}
+// recordMove notes a successful alias create or update from moto's answer m.
+func (p *FaultProxy) recordMove(orig *http.Request, info reqInfo, m map[string]any) {
 	mv := AliasMove{Time: p.now(), Operation: info.operation, Function: info.function, AdditionalVersionWeights: map[string]float64{}}
 	mv.Alias, _ = m["Name"].(string)
 	mv.FunctionVersion, _ = m["FunctionVersion"].(string)
@@ -718,13 +787,12 @@ func (p *FaultProxy) recordMove(resp *http.Response, info reqInfo) error {
 			}
 		}
 	}
-	if cfg, err := p.lookupConfig(resp.Request, info.function, mv.FunctionVersion); err == nil {
+	if cfg, err := p.lookupConfig(orig, info.function, mv.FunctionVersion); err == nil {
 		mv.CodeSha256 = cfg.CodeSha256
 	}
 	p.mu.Lock()
 	p.moves = append(p.moves, mv)
 	p.mu.Unlock()
-	return nil
 }
 
 // liveConfig is what the proxy reads of a function configuration.

@@ -633,3 +633,78 @@ func TestClassify(t *testing.T) {
 		t.Errorf("form after classify = %q", b)
 	}
 }
+
+// TestProxyStrictRevisions checks the RevisionIds that strict mode keeps
+// (moto has none for functions and never changes an alias's) and the refusal
+// to delete a version an alias points to.
+func TestProxyStrictRevisions(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	f.proxy.SetStrict(true)
+	var pre *types.PreconditionFailedException
+
+	upd, err := f.lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(f.fn), ZipFile: MakeZip(t, map[string]string{"app.py": "2"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1 := aws.ToString(upd.RevisionId)
+	got, err := f.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(f.fn)})
+	if err != nil || r1 == "" || aws.ToString(got.Configuration.RevisionId) != r1 {
+		t.Fatalf("RevisionId: update answered %q, GetFunction %q (%v)", r1, aws.ToString(got.Configuration.RevisionId), err)
+	}
+	cfg, err := f.lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(f.fn), Description: aws.String("x"), RevisionId: aws.String(r1)})
+	if err != nil {
+		t.Fatalf("UpdateFunctionConfiguration with the current RevisionId: %v", err)
+	}
+	r2 := aws.ToString(cfg.RevisionId)
+	if r2 == "" || r2 == r1 {
+		t.Fatalf("RevisionId after an update = %q, was %q", r2, r1)
+	}
+	if _, err := f.lambda.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(f.fn), RevisionId: aws.String(r1)}); !errors.As(err, &pre) {
+		t.Fatalf("PublishVersion with a stale RevisionId: %v, want PreconditionFailedException", err)
+	}
+	v2, err := f.lambda.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(f.fn), RevisionId: aws.String(r2)})
+	if err != nil {
+		t.Fatalf("PublishVersion with the current RevisionId: %v", err)
+	}
+
+	al, err := f.lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(f.fn), Name: aws.String("live"), FunctionVersion: aws.String("1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1 := aws.ToString(al.RevisionId)
+	ga, err := f.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(f.fn), Name: aws.String("live")})
+	if err != nil || aws.ToString(ga.RevisionId) != a1 {
+		t.Fatalf("GetAlias RevisionId = %q, CreateAlias said %q (%v)", aws.ToString(ga.RevisionId), a1, err)
+	}
+	ua, err := f.lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(f.fn), Name: aws.String("live"), RevisionId: aws.String(a1),
+		RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{aws.ToString(v2.Version): 0.5}}})
+	if err != nil {
+		t.Fatalf("UpdateAlias with the current RevisionId: %v", err)
+	}
+	if a2 := aws.ToString(ua.RevisionId); a2 == a1 || a2 == "" {
+		t.Errorf("alias RevisionId after an update = %q, was %q", a2, a1)
+	}
+	if _, err := f.lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(f.fn), Name: aws.String("live"), RevisionId: aws.String(a1)}); !errors.As(err, &pre) {
+		t.Errorf("UpdateAlias with a stale RevisionId: %v, want PreconditionFailedException", err)
+	}
+	list, err := f.lambda.ListAliases(ctx, &lambda.ListAliasesInput{FunctionName: aws.String(f.fn)})
+	if err != nil || len(list.Aliases) != 1 || aws.ToString(list.Aliases[0].RevisionId) != aws.ToString(ua.RevisionId) {
+		t.Errorf("ListAliases = %+v (%v)", list, err)
+	}
+
+	// Versions 1 (primary) and 2 (additional) are referenced by the alias.
+	var conflict *types.ResourceConflictException
+	for _, v := range []string{"1", aws.ToString(v2.Version)} {
+		if _, err := f.lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(f.fn), Qualifier: aws.String(v)}); !errors.As(err, &conflict) {
+			t.Errorf("DeleteFunction of version %s that alias live references: %v, want ResourceConflictException", v, err)
+		}
+	}
+	if _, err := f.lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(f.fn), Name: aws.String("live"), FunctionVersion: aws.String(aws.ToString(v2.Version)),
+		RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(f.fn), Qualifier: aws.String("1")}); err != nil {
+		t.Errorf("DeleteFunction of a version no alias references: %v", err)
+	}
+}

@@ -18,10 +18,111 @@ func (p *FaultProxy) strictCheck(r *http.Request, info reqInfo) (apiError, bool)
 	switch info.operation {
 	case "PublishVersion":
 		return p.checkPublish(r, info)
+	case "UpdateFunctionCode", "UpdateFunctionConfiguration":
+		body, ok := readBody(r, maxInspectBody)
+		if !ok {
+			return apiError{}, false
+		}
+		var in struct{ RevisionId string }
+		if json.Unmarshal(body, &in) != nil {
+			return apiError{}, false
+		}
+		return p.checkFunctionRev(info.function, in.RevisionId)
 	case "CreateAlias", "UpdateAlias":
 		return p.checkAlias(r, info)
+	case "DeleteFunction":
+		return p.checkDeleteVersion(r, info)
 	}
 	return apiError{}, false
+}
+
+// revisionMismatch is AWS's answer to a stale RevisionId.
+func revisionMismatch() (apiError, bool) {
+	return apiError{
+		Status:  http.StatusPreconditionFailed,
+		Code:    CodePreconditionFailed,
+		Message: "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+	}, true
+}
+
+// checkFunctionRev compares a RevisionId sent for $LATEST with the one the
+// proxy issued last (moto has none).
+func (p *FaultProxy) checkFunctionRev(function, given string) (apiError, bool) {
+	if given == "" || given == p.functionRev(function, false) {
+		return apiError{}, false
+	}
+	return revisionMismatch()
+}
+
+// functionRev returns the RevisionId of a function's $LATEST that strict
+// mode keeps, issuing a new one when renew is set (after a create or an
+// update) or when it has none yet.
+func (p *FaultProxy) functionRev(function string, renew bool) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if rev, ok := p.funcRev[function]; ok && !renew {
+		return rev
+	}
+	rev := newRequestID()
+	p.funcRev[function] = rev
+	return rev
+}
+
+// aliasRevision returns the RevisionId of an alias that strict mode keeps:
+// a new one when renew is set (after a create or an update; moto keeps the
+// first one forever), else the one kept, else moto's (adopted), else a new one.
+func (p *FaultProxy) aliasRevision(function, alias, moto string, renew bool) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := function + "/" + alias
+	if rev, ok := p.aliasRev[key]; ok && !renew {
+		return rev
+	}
+	rev := moto
+	if renew || rev == "" {
+		rev = newRequestID()
+	}
+	p.aliasRev[key] = rev
+	return rev
+}
+
+// checkDeleteVersion refuses to delete a version that an alias points to,
+// as AWS does and moto does not.
+func (p *FaultProxy) checkDeleteVersion(r *http.Request, info reqInfo) (apiError, bool) {
+	if info.qualifier == "" || info.qualifier == "$LATEST" {
+		return apiError{}, false
+	}
+	u := *p.target
+	u.Path = strings.TrimRight(p.target.Path, "/") + "/2015-03-31/functions/" + info.function + "/aliases"
+	u.RawPath, u.RawQuery = "", ""
+	var out struct {
+		Aliases []struct {
+			Name            string
+			FunctionVersion string
+			RoutingConfig   *struct{ AdditionalVersionWeights map[string]float64 }
+		}
+	}
+	if err := p.getJSON(r, u, &out); err != nil {
+		return apiError{}, false
+	}
+	var refs []string
+	for _, a := range out.Aliases {
+		extra := false
+		if a.RoutingConfig != nil {
+			_, extra = a.RoutingConfig.AdditionalVersionWeights[info.qualifier]
+		}
+		if a.FunctionVersion == info.qualifier || extra {
+			refs = append(refs, a.Name)
+		}
+	}
+	if len(refs) == 0 {
+		return apiError{}, false
+	}
+	return apiError{
+		Status:  http.StatusConflict,
+		Code:    CodeResourceConflict,
+		Message: fmt.Sprintf("Unable to delete version because the following aliases reference it: %v", refs),
+	}, true
 }
 
 func (p *FaultProxy) checkPublish(r *http.Request, info reqInfo) (apiError, bool) {
@@ -29,13 +130,16 @@ func (p *FaultProxy) checkPublish(r *http.Request, info reqInfo) (apiError, bool
 	if !ok {
 		return apiError{}, false
 	}
-	var in struct{ CodeSha256 string }
-	if json.Unmarshal(body, &in) != nil || in.CodeSha256 == "" {
+	var in struct{ CodeSha256, RevisionId string }
+	if json.Unmarshal(body, &in) != nil {
 		return apiError{}, false
+	}
+	if in.CodeSha256 == "" {
+		return p.checkFunctionRev(info.function, in.RevisionId)
 	}
 	cur, err := p.lookupConfig(r, info.function, "")
 	if err != nil || cur.CodeSha256 == in.CodeSha256 {
-		return apiError{}, false
+		return p.checkFunctionRev(info.function, in.RevisionId)
 	}
 	return apiError{
 		Status: http.StatusPreconditionFailed,
@@ -52,6 +156,7 @@ func (p *FaultProxy) checkAlias(r *http.Request, info reqInfo) (apiError, bool) 
 	}
 	var in struct {
 		Name            string
+		RevisionId      string
 		FunctionVersion *string
 		RoutingConfig   *struct {
 			// any: the SDK sends NaN and ±Inf as strings.
@@ -63,6 +168,22 @@ func (p *FaultProxy) checkAlias(r *http.Request, info reqInfo) (apiError, bool) 
 	}
 	bad := func(format string, args ...any) (apiError, bool) {
 		return apiError{Status: http.StatusBadRequest, Code: CodeInvalidParameter, Message: fmt.Sprintf(format, args...)}, true
+	}
+	if in.RevisionId != "" && info.operation == "UpdateAlias" {
+		p.mu.Lock()
+		kept, known := p.aliasRev[info.function+"/"+info.alias]
+		p.mu.Unlock()
+		if !known {
+			// First sight of this alias: adopt moto's RevisionId.
+			cur, err := p.lookupAlias(r, info.function, info.alias)
+			if err != nil {
+				return apiError{}, false // let moto answer, e.g. 404
+			}
+			kept = p.aliasRevision(info.function, info.alias, cur.RevisionId, false)
+		}
+		if in.RevisionId != kept {
+			return revisionMismatch()
+		}
 	}
 	if in.RoutingConfig == nil || len(in.RoutingConfig.AdditionalVersionWeights) == 0 {
 		return apiError{}, false
@@ -90,7 +211,7 @@ func (p *FaultProxy) checkAlias(r *http.Request, info reqInfo) (apiError, bool) 
 		if err != nil {
 			return apiError{}, false
 		}
-		primary = cur
+		primary = cur.FunctionVersion
 	}
 	if primary == "$LATEST" {
 		return bad("$LATEST is not supported for an alias pointing to more than 1 version")
@@ -113,16 +234,17 @@ func isVersionNumber(s string) bool {
 	return true
 }
 
-// lookupAlias asks moto which version an alias points to.
-func (p *FaultProxy) lookupAlias(orig *http.Request, function, alias string) (string, error) {
+// liveAlias is what the proxy reads of an alias.
+type liveAlias struct{ FunctionVersion, RevisionId string }
+
+// lookupAlias asks moto for an alias.
+func (p *FaultProxy) lookupAlias(orig *http.Request, function, alias string) (liveAlias, error) {
 	u := *p.target
 	u.Path = strings.TrimRight(p.target.Path, "/") + "/2015-03-31/functions/" + function + "/aliases/" + alias
 	u.RawPath, u.RawQuery = "", ""
-	var out struct{ FunctionVersion string }
-	if err := p.getJSON(orig, u, &out); err != nil {
-		return "", err
-	}
-	return out.FunctionVersion, nil
+	var out liveAlias
+	err := p.getJSON(orig, u, &out)
+	return out, err
 }
 
 // getJSON GETs u from moto with the client's Authorization header, so that
