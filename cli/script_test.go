@@ -13,14 +13,18 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/lambdas-dev/lambdas/internal/testenv"
 )
 
 var updateScripts = flag.Bool("update", false, "rewrite the expected output in testdata/script")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"lambdas": func() { os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	code := testscript.RunMain(m, map[string]func() int{
+		"lambdas": func() int { return Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr) },
 	})
+	testenv.StopSharedMoto()
+	os.Exit(code)
 }
 
 // TestScripts runs the CLI end to end over real git repositories built by
@@ -97,6 +101,29 @@ func cmdFixture(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	src, err := filepath.Abs(filepath.Join("testdata", "fixtures", args[0]))
 	ts.Check(err)
-	dst := ts.MkAbs(".")
-	ts.Check(os.CopyFS(dst, os.DirFS(src)))
+	ts.Check(copyFixture(src, ts.MkAbs(".")))
+}
+
+// fixtureLinks are the symlinks of the monorepo fixture: functions take the
+// shared libraries into their packages through links, as examples/ does.
+// They are made here because os.CopyFS does not copy links.
+var fixtureLinks = map[string]string{
+	"functions/orders/shared":   "../../libs/py/shared",
+	"functions/invoices/shared": "../../libs/py/shared",
+	"functions/thumbs/util.js":  "../../libs/js/util.js",
+}
+
+func copyFixture(src, dst string) error {
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		return err
+	}
+	if filepath.Base(src) != "monorepo" {
+		return nil
+	}
+	for link, target := range fixtureLinks {
+		if err := os.Symlink(target, filepath.Join(dst, filepath.FromSlash(link))); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -54,9 +54,10 @@ func (p *Plan) CheckCurrent(now *Plan) error {
 	if p.Head != now.Head {
 		why = append(why, fmt.Sprintf("HEAD moved from %s to %s", ShortHash(p.Head), ShortHash(now.Head)))
 	}
-	if p.StateLineage != now.StateLineage {
+	if p.StateLineage != now.StateLineage && p.StateLineage != "" {
 		why = append(why, "the state is a different one (lineage differs)")
-	} else if p.StateSerial != now.StateSerial {
+	}
+	if p.StateSerial != now.StateSerial {
 		why = append(why, fmt.Sprintf("the state changed since (serial %d, now %d): another apply ran", p.StateSerial, now.StateSerial))
 	}
 	cur := map[string]FunctionPlan{}

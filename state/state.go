@@ -106,11 +106,16 @@ type Release struct {
 	StartedAt       time.Time         `json:"started_at"`
 }
 
-// NewDocument returns an empty state with a fresh lineage.
+// NewDocument returns an empty state. Its lineage is given at its first
+// write, so that plans made before any state exists all agree on it ("").
 func NewDocument() *Document {
+	return &Document{FormatVersion: FormatVersion, Functions: map[string]*Function{}}
+}
+
+func newLineage() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return &Document{FormatVersion: FormatVersion, Lineage: hex.EncodeToString(b[:]), Functions: map[string]*Function{}}
+	return hex.EncodeToString(b[:])
 }
 
 // Clone returns a deep copy.
@@ -210,6 +215,9 @@ func (m *Manager) Update(ctx context.Context, change func(*Document) error) erro
 		return err
 	}
 	next.Serial = m.doc.Serial + 1
+	if next.Lineage == "" {
+		next.Lineage = newLineage()
+	}
 	data, err := next.Encode()
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)

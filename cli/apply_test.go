@@ -1,0 +1,436 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/lambdas-dev/lambdas/executor/pack"
+	"github.com/lambdas-dev/lambdas/internal/testenv"
+)
+
+// These tests drive the real CLI against moto, through the fault-injecting
+// proxy, over real git repositories. They share one moto (reset per test)
+// and set process environment, so they do not run in parallel.
+
+const applyManifest = `
+variable "bucket" {}
+
+project {
+  name      = "shop"
+  region    = "us-east-1"
+  artifacts = "s3://${var.bucket}/releases"
+  api_rate_limit = 50
+}
+
+defaults {
+  alias = "live"
+  create {
+    role = env("TEST_ROLE_ARN")
+  }
+}
+
+function "orders" {
+  source       = "functions/orders"
+  watch        = ["libs/py"]
+  runtime      = "python3.12"
+  handler      = "app.handler"
+  dependencies = "functions/orders/requirements.txt"
+}
+
+function "invoices" {
+  source  = "functions/invoices"
+  watch   = ["libs/py"]
+  runtime = "python3.12"
+  handler = "app.handler"
+}
+
+function "thumbs" {
+  source       = "functions/thumbs"
+  watch        = ["libs/js"]
+  runtime      = "nodejs22.x"
+  architecture = "arm64"
+  handler      = "index.handler"
+  dependencies = "functions/thumbs/package.json"
+}
+
+function "webhook" {
+  source  = "functions/webhook"
+  runtime = "nodejs22.x"
+  handler = "index.handler"
+}
+`
+
+// world is one test's emulator, proxy and repository.
+type world struct {
+	t      *testing.T
+	proxy  *testenv.FaultProxy
+	lambda *lambda.Client
+	repo   string
+}
+
+func newWorld(t *testing.T, manifestText string) *world {
+	t.Helper()
+	moto := testenv.StartMoto(t)
+	moto.Reset(t)
+	proxy := testenv.NewFaultProxy(t, moto.Endpoint)
+	cfg := testenv.AWSConfig(t, moto.Endpoint)
+	role := testenv.CreateRole(t, cfg, "lambdas-test")
+	testenv.CreateBucket(t, cfg, "artifacts")
+
+	t.Setenv("AWS_ENDPOINT_URL", proxy.URL())
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("TEST_ROLE_ARN", role)
+	t.Setenv("LAMBDAS_VAR_bucket", "artifacts")
+
+	repo := filepath.Join(t.TempDir(), "repo")
+	if err := copyFixture("testdata/fixtures/monorepo", repo); err != nil {
+		t.Fatal(err)
+	}
+	if manifestText == "" {
+		manifestText = applyManifest
+	}
+	writeFile(t, filepath.Join(repo, "lambdas.hcl"), manifestText)
+	w := &world{t: t, proxy: proxy, lambda: lambda.NewFromConfig(cfg), repo: repo}
+	w.git("init", "-q", "-b", "main")
+	w.git("add", "-A")
+	w.git("commit", "-qm", "init")
+	return w
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *world) git(args ...string) {
+	w.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = w.repo
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+w.repo)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		w.t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+}
+
+// run runs the CLI in the repository and returns its exit code and output.
+func (w *world) run(args ...string) (int, string, string) {
+	w.t.Helper()
+	old, _ := os.Getwd()
+	if err := os.Chdir(w.repo); err != nil {
+		w.t.Fatal(err)
+	}
+	defer os.Chdir(old)
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	code := Run(ctx, args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func (w *world) mustApply(args ...string) string {
+	w.t.Helper()
+	code, out, errOut := w.run(append([]string{"apply", "--auto-approve"}, args...)...)
+	if code != 0 {
+		w.t.Fatalf("apply exited %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	return out
+}
+
+// localSha packages a function's folder the way apply does.
+func (w *world) localSha(source string) string {
+	w.t.Helper()
+	res, err := pack.Build(context.Background(), pack.Spec{RepoRoot: w.repo, Source: source, Function: source}, w.t.TempDir(), pack.Options{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return res.CodeSha256
+}
+
+// aliasSha returns the version the alias points at and that version's CodeSha256.
+func (w *world) aliasSha(function, alias string) (string, string) {
+	w.t.Helper()
+	ctx := context.Background()
+	a, err := w.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(function), Name: aws.String(alias)})
+	if err != nil {
+		w.t.Fatalf("get alias %s of %s: %v", alias, function, err)
+	}
+	if a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0 {
+		w.t.Errorf("%s:%s has routing weights %v after an all-at-once release", function, alias, a.RoutingConfig.AdditionalVersionWeights)
+	}
+	c, err := w.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(function), Qualifier: a.FunctionVersion})
+	if err != nil {
+		w.t.Fatalf("get %s:%s: %v", function, aws.ToString(a.FunctionVersion), err)
+	}
+	return aws.ToString(a.FunctionVersion), aws.ToString(c.CodeSha256)
+}
+
+var fixtureFunctions = map[string]string{
+	"orders":   "functions/orders",
+	"invoices": "functions/invoices",
+	"thumbs":   "functions/thumbs",
+	"webhook":  "functions/webhook",
+}
+
+// checkAliases asserts every alias points at a published version whose
+// CodeSha256 is the local package's.
+func (w *world) checkAliases() map[string]string {
+	w.t.Helper()
+	versions := map[string]string{}
+	for name, src := range fixtureFunctions {
+		v, sha := w.aliasSha(name, "live")
+		if v == "" || v == "$LATEST" {
+			w.t.Errorf("%s: alias live points at %q", name, v)
+		}
+		if want := w.localSha(src); sha != want {
+			w.t.Errorf("%s: alias live → version %s with CodeSha256 %s, local package %s", name, v, sha, want)
+		}
+		versions[name] = v
+	}
+	return versions
+}
+
+// movesAreVerified asserts that every alias move the proxy saw went to a
+// published version running the local package.
+func (w *world) movesAreVerified() {
+	w.t.Helper()
+	for _, m := range w.proxy.AliasMoves() {
+		if m.FunctionVersion == "$LATEST" || m.FunctionVersion == "" {
+			w.t.Errorf("alias %s of %s moved to %q", m.Alias, m.Function, m.FunctionVersion)
+		}
+		if want := w.localSha(fixtureFunctions[m.Function]); m.CodeSha256 != want {
+			w.t.Errorf("alias %s of %s moved to version %s with CodeSha256 %q, local package %s", m.Alias, m.Function, m.FunctionVersion, m.CodeSha256, want)
+		}
+	}
+}
+
+func TestApplyReleasesEveryFunctionThenNothing(t *testing.T) {
+	w := newWorld(t, "")
+	out := w.mustApply()
+	if !strings.Contains(out, "Apply complete: 4 released, 0 unchanged, 0 failed") {
+		t.Errorf("summary missing:\n%s", out)
+	}
+	first := w.checkAliases()
+	w.movesAreVerified()
+	if c := w.proxy.Counts(); c.MutatingByOperation["CreateFunction"] != 4 || c.MutatingByOperation["PublishVersion"] != 4 {
+		t.Errorf("mutating calls: %v", c.MutatingByOperation)
+	}
+
+	// The second apply makes no mutating call and uploads nothing.
+	w.proxy.Reset()
+	out = w.mustApply()
+	if !strings.Contains(out, "No changes.") || !strings.Contains(out, "Nothing to apply.") {
+		t.Errorf("second apply should say there is nothing to do:\n%s", out)
+	}
+	for _, r := range w.proxy.Requests() {
+		if r.Mutating || r.Operation == "PutObject" || r.Operation == "CopyObject" {
+			t.Errorf("second apply made %s %s (%s)", r.Method, r.Path, r.Operation)
+		}
+	}
+	if second := w.checkAliases(); fmt.Sprint(second) != fmt.Sprint(first) {
+		t.Errorf("versions moved: %v → %v", first, second)
+	}
+
+	// status reads it back in sync.
+	code, out, errOut := w.run("status")
+	if code != 0 || strings.Count(out, "in sync") != 4 {
+		t.Errorf("status exited %d:\n%s%s", code, out, errOut)
+	}
+}
+
+func TestApplySharedLibraryChangeRedeploysItsDependents(t *testing.T) {
+	w := newWorld(t, "")
+	w.mustApply()
+	before := w.checkAliases()
+
+	writeFile(t, filepath.Join(w.repo, "libs/py/shared/__init__.py"), "def total(items):\n    return 42\n")
+	w.git("commit", "-qam", "shared: change")
+	w.proxy.Reset()
+	out := w.mustApply()
+	if !strings.Contains(out, "Apply complete: 2 released, 2 unchanged, 0 failed") {
+		t.Errorf("summary:\n%s", out)
+	}
+	touched := map[string]bool{}
+	for _, r := range w.proxy.Requests() {
+		if r.Mutating {
+			touched[r.Function] = true
+		}
+	}
+	if fmt.Sprint(touched) != "map[invoices:true orders:true]" {
+		t.Errorf("mutating calls touched %v, want exactly orders and invoices", touched)
+	}
+	after := w.checkAliases()
+	for name := range fixtureFunctions {
+		moved := after[name] != before[name]
+		if moved != touched[name] {
+			t.Errorf("%s: version %s → %s", name, before[name], after[name])
+		}
+	}
+	w.movesAreVerified()
+}
+
+func TestApplyConvergesUnderFaults(t *testing.T) {
+	w := newWorld(t, "")
+	p := w.proxy
+	p.SetStrict(true)
+	p.SetInProgressPolls(2)
+	p.SetLatency(10 * time.Millisecond)
+	p.Inject(testenv.Rule{Service: "lambda", Operation: "CreateFunction", Times: 3, Status: 429})
+	p.Inject(testenv.Rule{Service: "lambda", Operation: "PublishVersion", Times: 2, Status: 409})
+	p.Inject(testenv.Rule{Service: "lambda", Operation: "CreateAlias", Times: 2, Status: 503})
+	p.Inject(testenv.Rule{Service: "lambda", Operation: "CreateAlias", Function: "thumbs", Times: 1, Drop: true})
+	out := w.mustApply("--progress", "lines")
+	if !strings.Contains(out, "Apply complete: 4 released") {
+		t.Errorf("summary:\n%s", out)
+	}
+	if !strings.Contains(out, "retry") {
+		t.Errorf("no retry was reported:\n%s", out)
+	}
+	c := p.Counts()
+	if c.InjectedByCode["TooManyRequestsException"] != 3 || c.InjectedByCode["ResourceConflictException"] < 2 {
+		t.Errorf("faults not all injected: %v", c.InjectedByCode)
+	}
+	w.checkAliases()
+	w.movesAreVerified()
+	p.Reset()
+	p.SetStrict(true)
+	p.SetInProgressPolls(2)
+
+	// A change while updates are in progress: conflicts clear, the release converges.
+	writeFile(t, filepath.Join(w.repo, "functions/webhook/index.js"), "exports.handler = async () => ({ statusCode: 202 });\n")
+	w.git("commit", "-qam", "webhook: 202")
+	p.Inject(testenv.Rule{Service: "lambda", Operation: "UpdateFunctionCode", Times: 2, Status: 500})
+	p.Inject(testenv.Rule{Service: "lambda", Operation: "UpdateAlias", Times: 1, Status: 429})
+	w.mustApply()
+	w.checkAliases()
+	w.movesAreVerified()
+}
+
+func TestApplyFailureIsConfinedAndRerunResumes(t *testing.T) {
+	w := newWorld(t, "")
+	// PublishVersion of invoices keeps failing with a non-retryable error.
+	remove := w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "PublishVersion", Function: "invoices", Status: 400, Code: "InvalidParameterValueException", Message: "injected"})
+	code, out, errOut := w.run("apply", "--auto-approve", "--progress", "lines")
+	if code != 1 {
+		t.Fatalf("apply exited %d, want 1\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "invoices: publish-version:") || !strings.Contains(errOut, "1 function was not released") {
+		t.Errorf("the failure should name the function and the step:\n%s\n%s", out, errOut)
+	}
+	if !strings.Contains(out, "Apply complete: 3 released, 0 unchanged, 1 failed") {
+		t.Errorf("summary:\n%s", out)
+	}
+	if _, err := w.lambda.GetAlias(context.Background(), &lambda.GetAliasInput{FunctionName: aws.String("invoices"), Name: aws.String("live")}); err == nil {
+		t.Errorf("invoices got an alias although its version was never published")
+	}
+	for _, m := range w.proxy.AliasMoves() {
+		if m.Function == "invoices" {
+			t.Errorf("alias of invoices moved: %+v", m)
+		}
+	}
+
+	// The plan resumes the interrupted release; the rerun finishes it and
+	// touches nothing else.
+	remove()
+	code, out, _ = w.run("plan")
+	if code != 0 || !strings.Contains(out, "resumes an interrupted release") {
+		t.Errorf("plan should resume invoices:\n%s", out)
+	}
+	w.proxy.Reset()
+	out = w.mustApply()
+	if !strings.Contains(out, "Apply complete: 1 released, 3 unchanged, 0 failed") {
+		t.Errorf("summary:\n%s", out)
+	}
+	for _, r := range w.proxy.Requests() {
+		if r.Mutating && r.Function != "invoices" {
+			t.Errorf("rerun touched %s (%s)", r.Function, r.Operation)
+		}
+		if r.Operation == "UpdateFunctionCode" || r.Operation == "CreateFunction" || r.Operation == "PutObject" {
+			t.Errorf("rerun redid a finished step: %s on %s", r.Operation, r.Function)
+		}
+	}
+	w.checkAliases()
+}
+
+func TestApplyRefusesMissingFunctionWithoutCreate(t *testing.T) {
+	w := newWorld(t, strings.ReplaceAll(applyManifest, "  create {\n    role = env(\"TEST_ROLE_ARN\")\n  }\n", ""))
+	code, out, errOut := w.run("apply", "--auto-approve", "--target", "webhook")
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(out+errOut, "function webhook does not exist; create it with Terraform") {
+		t.Errorf("want a clear error:\n%s\n%s", out, errOut)
+	}
+}
+
+func TestApplySavedPlan(t *testing.T) {
+	w := newWorld(t, "")
+	planFile := filepath.Join(t.TempDir(), "release.plan")
+	if code, out, errOut := w.run("plan", "--out", planFile); code != 0 {
+		t.Fatalf("plan: %s%s", out, errOut)
+	}
+	// A commit after the plan makes it stale.
+	writeFile(t, filepath.Join(w.repo, "functions/webhook/index.js"), "exports.handler = async () => 1;\n")
+	w.git("commit", "-qam", "webhook")
+	code, _, errOut := w.run("apply", planFile)
+	if code != 1 || !strings.Contains(errOut, "the saved plan is stale: HEAD moved") {
+		t.Fatalf("stale plan accepted (exit %d): %s", code, errOut)
+	}
+	if n := w.proxy.Counts().Mutating; n != 0 {
+		t.Errorf("a refused plan made %d mutating calls", n)
+	}
+	if code, out, errOut := w.run("plan", "--out", planFile); code != 0 {
+		t.Fatalf("plan: %s%s", out, errOut)
+	}
+	if code, out, errOut := w.run("apply", planFile); code != 0 {
+		t.Fatalf("apply of a fresh plan: %s%s", out, errOut)
+	}
+	w.checkAliases()
+	// Applied once, the plan is stale: the state moved on.
+	code, _, errOut = w.run("apply", planFile)
+	if code != 1 || !strings.Contains(errOut, "the state changed since") {
+		t.Errorf("a used plan was accepted again (exit %d): %s", code, errOut)
+	}
+}
+
+func TestTwoClonesPackageIdentically(t *testing.T) {
+	w := newWorld(t, "")
+	clone := filepath.Join(t.TempDir(), "clone")
+	cmd := exec.Command("git", "clone", "-q", w.repo, clone)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	// Different checkout times and modes must not matter.
+	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	_ = filepath.Walk(clone, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			_ = os.Chtimes(p, old, old)
+		}
+		return nil
+	})
+	for name, src := range fixtureFunctions {
+		a := w.localSha(src)
+		c2 := &world{t: t, repo: clone}
+		if b := c2.localSha(src); a != b {
+			t.Errorf("%s: clone packages to %s, original to %s", name, b, a)
+		}
+	}
+}
