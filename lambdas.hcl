@@ -9,6 +9,11 @@ variable "env" {
   description = "Deployment environment; prefixes every function name."
 }
 
+variable "state" {
+  default     = ".lambdas/state.json"
+  description = "Where the release state lives (the demo points it at a scratch file)."
+}
+
 locals {
   prefix = "${var.env}-"
 }
@@ -17,7 +22,7 @@ project {
   name      = "lambdas-examples"
   region    = "us-east-1"
   artifacts = "s3://lambdas-demo-artifacts/releases" # used by the demo against the local AWS emulator
-  # state: the default, .lambdas/state.json beside this file
+  state     = var.state
 }
 
 defaults {
@@ -92,8 +97,8 @@ function "thumbnails" {
   }
 }
 
-# Node.js 22 without npm dependencies; released as a canary: 10% of the
-# traffic on the new version for 30 seconds, then all of it.
+# Node.js 22 without npm dependencies. Weighted rollouts (canary, linear)
+# arrive with traffic shifting; until then the alias moves at once.
 function "webhook" {
   function_name = "${local.prefix}webhook"
   source        = "examples/functions/webhook"
@@ -103,9 +108,7 @@ function "webhook" {
   handler       = "index.handler"
 
   deploy {
-    strategy = "canary"
-    steps    = [10, 100]
-    interval = "30s"
+    strategy = "all-at-once"
   }
 
   create {

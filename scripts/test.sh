@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test of the project. The Go tests start the AWS emulator (moto)
+# themselves; they fail rather than skip when CI=true and it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/emulator.sh
+ensure_moto
+
+echo "==> go vet"
+go vet ./...
+echo "==> go test"
+go test -count=1 -timeout 15m ./...
+echo "==> example functions' tests"
+bash examples/test.sh
