@@ -309,3 +309,83 @@ func TestMotoCloudWatchQueryProtocol(t *testing.T) {
 		t.Fatalf("DescribeAlarms = %+v", out.MetricAlarms)
 	}
 }
+
+// TestMotoQuirks pins down where moto 5.2.1 differs from AWS in ways the apply
+// code could trip over (README.md lists them). A failure here after a moto
+// upgrade means a quirk is gone: update the README.
+func TestMotoQuirks(t *testing.T) {
+	m := StartMoto(t)
+	cfg := AWSConfig(t, m.Endpoint)
+	c := lambda.NewFromConfig(cfg, noRetries)
+	ctx := t.Context()
+	role := CreateRole(t, cfg, "lambda-exec")
+	name := uniq(t, "fn")
+	zip1 := MakeZip(t, map[string]string{"app.py": "1"})
+	newFunction(t, c, role, name, zip1)
+	publish := func() string {
+		t.Helper()
+		out, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.Version)
+	}
+	publish() // 1
+
+	// 1. Any UpdateFunctionCode, even with the same zip, makes the next
+	// PublishVersion publish a new version (AWS returns the existing one).
+	if _, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: zip1}); err != nil {
+		t.Fatal(err)
+	}
+	if v := publish(); v != "2" {
+		t.Errorf("publish after a same-code update = %s; moto used to publish 2", v)
+	}
+
+	// 2. Version numbers are len(versions)+1: after deleting version 2 of
+	// [1 2], the next version is numbered 2 again (AWS: 3, never reused).
+	if _, err := c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(name), Qualifier: aws.String("2")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(name), Description: aws.String("d")}); err != nil {
+		t.Fatal(err)
+	}
+	if v := publish(); v != "2" {
+		t.Errorf("publish after deleting version 2 = %s; moto used to reuse 2", v)
+	}
+
+	// 3. Deleting a version an alias points to is allowed (AWS: 409).
+	if _, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(name), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(name), Qualifier: aws.String("1")}); err != nil {
+		t.Errorf("moto now refuses to delete an aliased version: %v", err)
+	}
+
+	// 4. UpdateAlias ignores RevisionId; an alias on $LATEST is fine (as on AWS).
+	if _, err := c.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(name), Name: aws.String("live"), FunctionVersion: aws.String("$LATEST"), RevisionId: aws.String("garbage")}); err != nil {
+		t.Errorf("moto now checks the alias RevisionId: %v", err)
+	}
+
+	// 5. Code that is not a zip is accepted; a missing S3 object too, with
+	// CodeSha256 "" and CodeSize 0; a missing bucket is a 500 with an HTML
+	// body, which the SDK reports as a deserialization error.
+	if _, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: []byte("not a zip")}); err != nil {
+		t.Errorf("moto now refuses a non-zip: %v", err)
+	}
+	bucket := strings.ToLower(uniq(t, "quirks"))
+	CreateBucket(t, cfg, bucket)
+	out, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), S3Bucket: aws.String(bucket), S3Key: aws.String("missing.zip")})
+	if err != nil || aws.ToString(out.CodeSha256) != "" || out.CodeSize != 0 {
+		t.Errorf("missing S3 object: %v, CodeSha256 %q", err, aws.ToString(out.CodeSha256))
+	}
+	_, err = c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), S3Bucket: aws.String(bucket + "-missing"), S3Key: aws.String("x.zip")})
+	if httpStatus(err) != 500 {
+		t.Errorf("missing S3 bucket: %v, want HTTP 500", err)
+	}
+
+	// 6. Environment variables over 4 KB are accepted (AWS: 400).
+	if _, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(name),
+		Environment: &types.Environment{Variables: map[string]string{"BIG": strings.Repeat("x", 5000)}}}); err != nil {
+		t.Errorf("moto now limits environment size: %v", err)
+	}
+}
