@@ -267,7 +267,16 @@ func (e *Executor) pack(ctx context.Context, r *release) error {
 	return nil
 }
 
-func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1024*1024)) }
+// mb formats a size for people: bytes, KB or MB.
+func mb(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n < 1024*1024:
+		return fmt.Sprintf("%.1f KB", float64(n)/1024)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1024*1024))
+}
 
 func (e *Executor) report(r *release, step, kind, msg string) {
 	e.opts.Reporter.Report(Event{Time: time.Now(), Function: r.fn.Label, Step: step, Kind: kind, Message: msg})

@@ -417,7 +417,7 @@ func (e *Executor) publishVersion(ctx context.Context, r *release) error {
 		return e.lambda.PublishVersion(ctx, &lambda.PublishVersionInput{
 			FunctionName: aws.String(name),
 			CodeSha256:   aws.String(want),
-			RevisionId:   aws.String(r.revisionID),
+			RevisionId:   optional(r.revisionID),
 			Description:  aws.String(fmt.Sprintf("lambdas %s at %s", r.fn.Label, planner.ShortHash(r.head))),
 		}, noSDKRetry)
 	})
@@ -442,6 +442,15 @@ func (e *Executor) publishVersion(ctx context.Context, r *release) error {
 		return fmt.Errorf("wait for version %s to become Active: %w", r.version, err)
 	}
 	return nil
+}
+
+// optional is nil for "", so that a guard the service did not give (an
+// emulator without RevisionIds) is left out rather than sent empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // expectedSha is the CodeSha256 the new version must have.
