@@ -154,7 +154,7 @@ func (l *loader) eval(expr hcl.Expression, ctx *hcl.EvalContext, mode refMode, w
 		return cty.DynamicVal, false
 	}
 	v, diags := expr.Value(ctx)
-	l.diags = append(l.diags, rewriteFunctionErrors(diags)...)
+	l.diags = append(l.diags, l.rewriteFunctionErrors(diags)...)
 	if diags.HasErrors() || !v.IsWhollyKnown() {
 		return cty.DynamicVal, false
 	}
@@ -162,9 +162,13 @@ func (l *loader) eval(expr hcl.Expression, ctx *hcl.EvalContext, mode refMode, w
 }
 
 // rewriteFunctionErrors turns hcl's "Error in function call" for env() and
-// file() into diagnostics that say what is wrong and how to fix it.
-func rewriteFunctionErrors(diags hcl.Diagnostics) hcl.Diagnostics {
+// file() into diagnostics that say what is wrong and how to fix it, and
+// lists the functions there are when an unknown one is called.
+func (l *loader) rewriteFunctionErrors(diags hcl.Diagnostics) hcl.Diagnostics {
 	for _, d := range diags {
+		if d.Summary == "Call to unknown function" && !strings.Contains(d.Detail, "Did you mean") {
+			d.Detail += " A manifest can call " + strings.Join(sortedKeys(l.constCtx.Functions), ", ") + "."
+		}
 		extra, ok := hcl.DiagnosticExtra[hclsyntax.FunctionCallDiagExtra](d)
 		if !ok {
 			continue

@@ -150,6 +150,14 @@ func (l *loader) setRoot() bool {
 		return false
 	}
 	if !within(l.root, l.dir) {
+		// The manifest may have been named through a symlinked folder (on
+		// macOS /tmp is /private/tmp) while the root was not, or the other
+		// way round: compare the real paths, and use them from here on.
+		if realDir, err := filepath.EvalSymlinks(l.dir); err == nil && within(l.realRoot, realDir) {
+			l.root, l.dir = l.realRoot, realDir
+			l.file = filepath.Join(realDir, l.base)
+			return true
+		}
 		l.errorNoRange("Manifest outside the repository",
 			fmt.Sprintf("%s is not inside the repository root %q. Put the manifest in the repository, or give the right repository root.", l.name, root))
 		return false

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -482,7 +483,7 @@ locals {
 locals {
   prefix = "${local.stage_up}-"
   stage_up = upper(var.stage)
-  tags = join(",", concat(["a"], ["b"]))
+  tags = join(",", concat(["a"], [for s in ["b"] : s]))
   fmt = format("%s/%d", lower("X"), 3)
 }
 ` + project + `
@@ -647,5 +648,35 @@ func TestMissingManifest(t *testing.T) {
 	m, diags := Load(filepath.Join(t.TempDir(), "lambdas.hcl"), Options{})
 	if m != nil || !strings.HasPrefix(diags.Error(), "Cannot read the manifest: ") {
 		t.Errorf("got %v, %s", m, diags.Error())
+	}
+}
+
+// The repository root may be named through a symlink that the manifest
+// path does not go through (or the other way round).
+func TestRepoRootThroughSymlink(t *testing.T) {
+	repo := makeRepo(t)
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(repo, link); err != nil {
+		t.Skip(err)
+	}
+	path := filepath.Join(repo, "lambdas.hcl")
+	writeFile(t, path, project+`
+function "a" {
+  source  = "functions/orders-api"
+  runtime = "python3.12"
+  handler = "app.handler"
+}`)
+	m, diags := Load(path, Options{RepoRoot: link, LookupEnv: fakeEnv(nil)})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if m.Functions[0].Source != "functions/orders-api" {
+		t.Errorf("source = %q", m.Functions[0].Source)
+	}
+
+	// A manifest outside the given root is refused.
+	_, diags = Load(path, Options{RepoRoot: filepath.Join(repo, "functions"), LookupEnv: fakeEnv(nil)})
+	if got := diags.Error(); !strings.HasPrefix(got, "Manifest outside the repository: ") {
+		t.Errorf("got %s", got)
 	}
 }
