@@ -126,6 +126,7 @@ type release struct {
 	artifactBucket, artifactKey string
 	revisionID                  string
 	version                     string
+	verified                    string // the version checked Active with the package's CodeSha256
 	skipped                     []string
 	resumed                     map[string]bool
 }

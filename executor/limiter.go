@@ -10,8 +10,8 @@ import (
 
 // Limiter is the one token bucket every worker takes from before a mutating
 // Lambda call: the control plane allows about 15 such calls per second per
-// account and region, whatever the number of workers. It halves its rate
-// when AWS answers 429 and climbs back to the configured rate after a quiet
+// account and region, whatever the number of workers. It slows down when
+// AWS answers 429 and climbs back to the configured rate after a quiet
 // spell, as TCP does with congestion.
 type Limiter struct {
 	mu           sync.Mutex
@@ -25,28 +25,37 @@ type Limiter struct {
 }
 
 // recoverAfter is how long after the last 429 the rate starts climbing again.
-const recoverAfter = 2 * time.Second
+const recoverAfter = time.Second
 
-// NewLimiter returns a limiter of perSecond calls per second. Its burst is
-// one call: calls are paced evenly, so no one-second window sees more than
-// the rate even when all workers start at once.
+// headroom keeps the pace a little under the quota. Calls paced exactly at
+// the quota put the 1st and the 16th call exactly one second apart, so a
+// millisecond of jitter on the way makes AWS count 16 in a second and
+// answer 429; 3% under leaves 30 ms of slack per second.
+const headroom = 0.97
+
+// NewLimiter returns a limiter for a quota of perSecond calls per second.
+// Its burst is one call: calls are paced evenly, so no one-second window
+// sees more than the quota even when all workers start at once.
 func NewLimiter(perSecond float64) *Limiter {
 	if perSecond <= 0 {
 		perSecond = 15
 	}
+	perSecond *= headroom
 	return &Limiter{bucket: rate.NewLimiter(rate.Limit(perSecond), 1), base: perSecond, current: perSecond, floor: minFloat(1, perSecond), now: time.Now}
 }
 
 // Wait blocks until the next call may go.
 func (l *Limiter) Wait(ctx context.Context) error { return l.bucket.Wait(ctx) }
 
-// Throttled is called on a 429: halve the rate.
+// Throttled is called on a 429: slow down by a fifth. Gentler than halving:
+// with a ceiling at the configured rate, a 429 most often means two calls
+// bunched up on the way, not that the rate is far too high.
 func (l *Limiter) Throttled() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.throttles++
 	l.lastThrottle = l.now()
-	l.current = maxFloat(l.floor, l.current/2)
+	l.current = maxFloat(l.floor, l.current*0.8)
 	l.bucket.SetLimit(rate.Limit(l.current))
 }
 
@@ -58,7 +67,7 @@ func (l *Limiter) Succeeded() {
 	if l.current >= l.base || l.now().Sub(l.lastThrottle) < recoverAfter {
 		return
 	}
-	l.current = minFloat(l.base, l.current*1.25+0.5)
+	l.current = minFloat(l.base, l.current+l.base*0.05)
 	l.bucket.SetLimit(rate.Limit(l.current))
 }
 

@@ -278,15 +278,13 @@ func (e *Executor) updateCode(ctx context.Context, r *release) error {
 		e.report(r, planner.StepUpdateCode, EventWarn, fmt.Sprintf("live runtime is %s, the manifest says %s: lambdas updates code only; change the runtime where the function is defined (Terraform)", rt, r.fn.Runtime))
 	}
 	// Never update under a running update: wait for it to settle first.
-	if _, err := e.waitUpdated(ctx, name); err != nil {
-		return err
-	}
-	if aws.ToString(cur.Configuration.CodeSha256) == r.zip.CodeSha256 && archMatches(cur.Configuration.Architectures, r.fn.Architecture) {
-		out, err := e.waitUpdated(ctx, name)
-		if err != nil {
+	if !settled(cur.Configuration) {
+		if cur, err = e.waitUpdated(ctx, name); err != nil {
 			return err
 		}
-		r.revisionID = aws.ToString(out.Configuration.RevisionId)
+	}
+	if aws.ToString(cur.Configuration.CodeSha256) == r.zip.CodeSha256 && archMatches(cur.Configuration.Architectures, r.fn.Architecture) {
+		r.revisionID = aws.ToString(cur.Configuration.RevisionId)
 		return skip("%s already runs this code (CodeSha256 %s)", name, r.zip.CodeSha256)
 	}
 	in := &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), Architectures: []types.Architecture{types.Architecture(r.fn.Architecture)}}
@@ -317,6 +315,14 @@ func (e *Executor) updateCode(ctx context.Context, r *release) error {
 	}
 	r.revisionID = aws.ToString(out.Configuration.RevisionId)
 	return nil
+}
+
+// settled reports whether a function can take an update now.
+func settled(c *types.FunctionConfiguration) bool {
+	if c == nil {
+		return false
+	}
+	return (c.State == "" || c.State == types.StateActive) && c.LastUpdateStatus != types.LastUpdateStatusInProgress
 }
 
 func archMatches(live []types.Architecture, want string) bool {
@@ -438,9 +444,14 @@ func (e *Executor) publishVersion(ctx context.Context, r *release) error {
 	w := lambda.NewPublishedVersionActiveWaiter(e.lambda, func(o *lambda.PublishedVersionActiveWaiterOptions) {
 		o.MinDelay, o.MaxDelay = e.opts.PollInterval, 5*time.Second
 	})
-	if err := w.Wait(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(name), Qualifier: aws.String(r.version)}, e.opts.WaitTimeout); err != nil {
+	active, err := w.WaitForOutput(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(name), Qualifier: aws.String(r.version)}, e.opts.WaitTimeout)
+	if err != nil {
 		return fmt.Errorf("wait for version %s to become Active: %w", r.version, err)
 	}
+	if got := aws.ToString(active.CodeSha256); got != want {
+		return fmt.Errorf("version %s is Active with CodeSha256 %s, not the package's %s; the alias stays where it is", r.version, got, want)
+	}
+	r.verified = r.version
 	return nil
 }
 
@@ -489,8 +500,12 @@ func (e *Executor) moveAlias(ctx context.Context, r *release) error {
 	if r.version == "" || r.version == "$LATEST" {
 		return fmt.Errorf("no published version to point %s at", alias)
 	}
-	if ok, err := e.versionHas(ctx, name, r.version, r.expectedSha()); !ok {
-		return fmt.Errorf("refusing to move %s: %w", alias, err)
+	// A version published by this run was verified as it became Active;
+	// any other (resumed, alias-only) is checked now.
+	if r.verified != r.version {
+		if ok, err := e.versionHas(ctx, name, r.version, r.expectedSha()); !ok {
+			return fmt.Errorf("refusing to move %s: %w", alias, err)
+		}
 	}
 	cur, err := e.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(name), Name: aws.String(alias)})
 	if isNotFound(err) {
