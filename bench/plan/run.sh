@@ -183,6 +183,11 @@ plan_check() {
     fail "$name: lambdas plan failed: $(head -c 2000 "$out/$name.err")"
     return
   fi
+  if [[ ! -s "$out/$name.json" ]]; then
+    # A Go runtime crash exits 2 too, like "changes" under --detailed-exitcode.
+    fail "$name: lambdas plan printed no JSON (exit $code): $(head -c 500 "$out/$name.err")"
+    return
+  fi
   check_plan "$name" "$out/$name.json" "$want_exit" "$code" "$mode" "$@"
 }
 
