@@ -434,3 +434,100 @@ func TestTwoClonesPackageIdentically(t *testing.T) {
 		}
 	}
 }
+
+// manyFunctions writes n small Node functions and a manifest for them.
+func manyFunctions(n, rate int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `variable "bucket" {}
+project {
+  name = "many"
+  region = "us-east-1"
+  artifacts = "s3://${var.bucket}/releases"
+  api_rate_limit = %d
+}
+defaults {
+  runtime = "nodejs22.x"
+  handler = "index.handler"
+  create { role = env("TEST_ROLE_ARN") }
+}
+`, rate)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "function \"fn-%02d\" {\n  source = \"many/fn-%02d\"\n}\n", i, i)
+	}
+	return b.String()
+}
+
+func (w *world) addMany(n int) {
+	for i := 0; i < n; i++ {
+		writeFile(w.t, filepath.Join(w.repo, fmt.Sprintf("many/fn-%02d/index.js", i)), fmt.Sprintf("exports.handler = async () => %d;\n", i))
+	}
+	w.git("add", "-A")
+	w.git("commit", "-qm", "many functions")
+}
+
+// maxArrivalsPerSecond is the most mutating requests that reached the proxy
+// (rejected ones included) within any one-second window.
+func maxArrivalsPerSecond(reqs []testenv.Request) int {
+	var times []time.Time
+	for _, r := range reqs {
+		if r.Mutating {
+			times = append(times, r.Time)
+		}
+	}
+	best, lo := 0, 0
+	for hi := range times {
+		for times[hi].Sub(times[lo]) >= time.Second {
+			lo++
+		}
+		best = max(best, hi-lo+1)
+	}
+	return best
+}
+
+func TestApplyHoldsTheRateCeiling(t *testing.T) {
+	const n = 20
+	w := newWorld(t, manyFunctions(n, 15))
+	w.addMany(n)
+	w.proxy.SetMutatingCeiling(15)
+	w.proxy.SetLatency(20 * time.Millisecond)
+	out := w.mustApply("--parallelism", "10")
+	if !strings.Contains(out, fmt.Sprintf("Apply complete: %d released, 0 unchanged, 0 failed", n)) {
+		t.Errorf("summary:\n%s", out)
+	}
+	c := w.proxy.Counts()
+	if c.MutatingForwarded != 3*n {
+		t.Errorf("%d mutating calls reached the emulator, want %d (create, publish, alias per function)", c.MutatingForwarded, 3*n)
+	}
+	// The shared bucket paces every worker together: the calls that reach AWS
+	// stay within the quota. Scheduling jitter on a loaded machine may let
+	// one through early now and then; the retries absorb it.
+	if got := maxArrivalsPerSecond(w.proxy.Requests()); got > 16 {
+		t.Errorf("%d mutating requests arrived within one second; the limiter should hold 15", got)
+	}
+	if c.Throttled > 3 {
+		t.Errorf("%d requests were throttled; pacing under the quota should avoid nearly all", c.Throttled)
+	}
+}
+
+func TestApplyAdaptsToAStricterCeiling(t *testing.T) {
+	// The manifest claims 40 calls per second, the account allows 10: the
+	// 429s slow the shared bucket down and every release still completes.
+	const n = 12
+	w := newWorld(t, manyFunctions(n, 40))
+	w.addMany(n)
+	w.proxy.SetMutatingCeiling(10)
+	out := w.mustApply("--parallelism", "12", "--progress", "lines")
+	if !strings.Contains(out, fmt.Sprintf("Apply complete: %d released", n)) {
+		t.Errorf("summary:\n%s", out)
+	}
+	c := w.proxy.Counts()
+	if c.Throttled == 0 {
+		t.Errorf("the ceiling never throttled; the test does not test adaptation")
+	}
+	if !strings.Contains(out, "TooManyRequestsException") {
+		t.Errorf("retries of 429s are not reported:\n%s", out)
+	}
+	if c.MutatingForwarded != 3*n {
+		t.Errorf("%d mutating calls reached the emulator, want %d", c.MutatingForwarded, 3*n)
+	}
+}
