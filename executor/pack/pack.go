@@ -25,7 +25,14 @@
 //     when deflate would not make it smaller (empty files, for instance).
 //     The output is tied to the version of the compressor in go.mod:
 //     upgrading it may change the bytes, and so the CodeSha256, once.
-//   - Folders and files named .git, at any depth, are never packed.
+//   - Folders and files named .git, at any depth, are never packed, nor is
+//     the output folder when it lies inside Source.
+//   - A symlink is packed as what it points to (a file's content and mode,
+//     a folder's files) when its fully resolved target is inside RepoRoot;
+//     one that leaves the repository, is broken or makes a cycle is an
+//     error (ErrSymlink), unless Include/Exclude leave it out. A folder
+//     link is checked even when no include matches it, since only walking
+//     it tells what it holds.
 //
 // Compression runs on a pool of workers; a single writer then adds the
 // pieces to the zip in order with archive/zip's CreateRaw. Memory stays
