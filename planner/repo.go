@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -24,6 +25,13 @@ type Repo struct {
 	Shallow  bool
 	headTree *object.Tree
 	gitDir   string // where the index lives (a linked worktree has its own)
+	// objects serialises reads of git objects: go-git's trees cache lookups
+	// in unguarded maps and its object storage is not safe for concurrent use.
+	objects sync.Mutex
+	// headDirs caches HEAD's trees by folder path: go-git decodes a tree
+	// again on every FindEntry, and hundreds of functions share the same
+	// parent folders.
+	headDirs map[string]*object.Tree
 }
 
 // OpenRepo opens the repository containing dir: from a subfolder, in a
@@ -92,7 +100,54 @@ func findGitDir(root string) string {
 // HeadEntry returns the hash of the tree or blob at path in HEAD ("." is the
 // root tree), or the zero hash when HEAD has nothing there.
 func (r *Repo) HeadEntry(path string) plumbing.Hash {
-	return entryHash(r.headTree, path)
+	r.objects.Lock()
+	defer r.objects.Unlock()
+	if path == "." || path == "" {
+		return r.headTree.Hash
+	}
+	dir, name := "", path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		dir, name = path[:i], path[i+1:]
+	}
+	parent := r.headDir(dir)
+	if parent == nil {
+		return plumbing.ZeroHash
+	}
+	for _, e := range parent.Entries {
+		if e.Name == name {
+			return e.Hash
+		}
+	}
+	return plumbing.ZeroHash
+}
+
+// headDir returns HEAD's tree at folder dir ("" is the root), or nil.
+// The caller holds r.objects.
+func (r *Repo) headDir(dir string) *object.Tree {
+	if dir == "" {
+		return r.headTree
+	}
+	if t, ok := r.headDirs[dir]; ok {
+		return t
+	}
+	parentPath, name := "", dir
+	if i := strings.LastIndexByte(dir, '/'); i >= 0 {
+		parentPath, name = dir[:i], dir[i+1:]
+	}
+	var t *object.Tree
+	if parent := r.headDir(parentPath); parent != nil {
+		for _, e := range parent.Entries {
+			if e.Name == name && e.Mode == filemode.Dir {
+				t, _ = r.git.TreeObject(e.Hash)
+				break
+			}
+		}
+	}
+	if r.headDirs == nil {
+		r.headDirs = map[string]*object.Tree{}
+	}
+	r.headDirs[dir] = t
+	return t
 }
 
 func entryHash(t *object.Tree, path string) plumbing.Hash {
@@ -113,6 +168,8 @@ var ErrCommitMissing = errors.New("commit not in this clone")
 // and HEAD, sorted. It returns ErrCommitMissing when from is not in the
 // repository (a shallow clone, rewritten history).
 func (r *Repo) ChangedFiles(from string, paths []string) ([]string, error) {
+	r.objects.Lock()
+	defer r.objects.Unlock()
 	c, err := r.git.CommitObject(plumbing.NewHash(from))
 	if err != nil {
 		return nil, ErrCommitMissing

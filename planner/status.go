@@ -46,7 +46,8 @@ func (r *Repo) Uncommitted(paths []string) ([]Uncommitted, error) {
 	if fi, err := os.Stat(filepath.Join(r.gitDir, "index")); err == nil {
 		indexTime = fi.ModTime()
 	}
-	s := &scanner{repo: r, entries: idx.Entries, indexTime: indexTime, ignores: newIgnores(r.Root, r.gitDir)}
+	scanStart := time.Now()
+	s := &scanner{repo: r, entries: idx.Entries, indexTime: indexTime, ignores: newIgnores(r.Root, r.gitDir), dirs: loadDirCache(r.gitDir)}
 	roots := collapse(paths)
 	results := make([][]Uncommitted, len(roots))
 	errs := make([]error, len(roots))
@@ -65,6 +66,7 @@ func (r *Repo) Uncommitted(paths []string) ([]Uncommitted, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	s.dirs.save(scanStart)
 	var out []Uncommitted
 	for _, r := range results {
 		out = append(out, r...)
@@ -98,6 +100,7 @@ type scanner struct {
 	entries   []*index.Entry // sorted by Name, as git writes them
 	indexTime time.Time
 	ignores   *ignores
+	dirs      *dirCache
 }
 
 // under returns the index entries at p or below it. Entries are sorted by
@@ -180,6 +183,8 @@ func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumb
 		return nil
 	}
 	head := map[string]plumbing.Hash{}
+	s.repo.objects.Lock()
+	defer s.repo.objects.Unlock()
 	if sub, ok := subtree(s.repo.headTree, p); ok {
 		_ = sub.Files().ForEach(func(f *object.File) error {
 			name := f.Name
@@ -274,15 +279,14 @@ func buildTree(items []treeItem) plumbing.Hash {
 }
 
 func (s *scanner) walk(rel, abs string, byName map[string]*index.Entry, seen map[string]bool, changes map[string]Uncommitted) error {
-	dirents, err := os.ReadDir(abs)
+	names, isDir, err := s.dirs.entries(rel, abs)
 	if err != nil {
 		return err
 	}
-	for _, d := range dirents {
-		name := d.Name()
+	for i, name := range names {
 		childRel := path.Join(rel, name)
 		childAbs := filepath.Join(abs, name)
-		if d.IsDir() {
+		if isDir[i] {
 			if name == ".git" {
 				continue
 			}
@@ -298,7 +302,7 @@ func (s *scanner) walk(rel, abs string, byName map[string]*index.Entry, seen map
 			}
 			continue
 		}
-		info, err := d.Info()
+		info, err := os.Lstat(childAbs)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // vanished while we looked
 		}
