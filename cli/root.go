@@ -56,7 +56,15 @@ type globals struct {
 
 // Run runs the CLI with args and returns the process exit code:
 // 0 ok, 1 error, 2 changes present (plan --detailed-exitcode).
-func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// A bug must still end in one clear line and exit 1, not a stack
+		// trace (and never exit 2, which CI reads as "changes").
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "Error: internal error: %v\nThis is a bug in lambdas; please report it with the command you ran.\n", r)
+			code = 1
+		}
+	}()
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.LookupEnv}
 	root := &cobra.Command{
 		Use:           "lambdas",

@@ -186,6 +186,12 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (*Result, error) 
 				results[i] = FunctionResult{Name: r.fn.Label, FunctionName: r.fn.Name, Status: StatusNotStarted, Error: "not started: an earlier function failed (--fail-fast)"}
 				return nil
 			}
+			defer func() {
+				if p := recover(); p != nil { // a bug fails this function, not the whole apply
+					results[i] = FunctionResult{Name: r.fn.Label, FunctionName: r.fn.Name, Status: StatusFailed, Error: fmt.Sprintf("internal error: %v", p)}
+					failed.Store(true)
+				}
+			}()
 			results[i] = e.releaseOne(ctx, r)
 			if results[i].Status == StatusFailed {
 				failed.Store(true)
