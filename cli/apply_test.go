@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -529,5 +530,86 @@ func TestApplyAdaptsToAStricterCeiling(t *testing.T) {
 	}
 	if c.MutatingForwarded != 3*n {
 		t.Errorf("%d mutating calls reached the emulator, want %d", c.MutatingForwarded, 3*n)
+	}
+}
+
+func TestApplyWithoutArtifactsUploadsDirectly(t *testing.T) {
+	w := newWorld(t, strings.Replace(applyManifest, `  artifacts = "s3://${var.bucket}/releases"`+"\n", "", 1))
+	out := w.mustApply()
+	if !strings.Contains(out, "Apply complete: 4 released") {
+		t.Errorf("summary:\n%s", out)
+	}
+	for _, r := range w.proxy.Requests() {
+		if r.Service == "s3" {
+			t.Errorf("an apply without artifacts called S3: %s %s", r.Method, r.Path)
+		}
+	}
+	w.checkAliases()
+}
+
+func TestApplyChecksPackagesBeforeAnyAWSCall(t *testing.T) {
+	// Without artifacts a zip over 50 MB cannot go to Lambda directly; an
+	// escaping symlink in another function is refused too. Both are found
+	// before any call: nothing changes.
+	w := newWorld(t, strings.Replace(applyManifest, `  artifacts = "s3://${var.bucket}/releases"`+"\n", "", 1))
+	big := make([]byte, 51<<20)
+	rng := rand.New(rand.NewPCG(1, 2)) // incompressible, deterministic
+	for i := range big {
+		big[i] = byte(rng.Uint32())
+	}
+	if err := os.WriteFile(filepath.Join(w.repo, "functions/thumbs/big.bin"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(w.repo, "functions/webhook/passwd")); err != nil {
+		t.Fatal(err)
+	}
+	w.git("add", "-A")
+	w.git("commit", "-qm", "too big, escaping")
+	code, out, errOut := w.run("apply", "--auto-approve")
+	if code != 1 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"nothing was changed", "thumbs: package is", "set project.artifacts", "webhook: package:", "leaves the repository"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if n := len(w.proxy.Requests()); n != 0 {
+		t.Errorf("%d AWS requests were made before the packages were checked", n)
+	}
+	if strings.Contains(errOut, "goroutine") {
+		t.Errorf("stack trace:\n%s", errOut)
+	}
+}
+
+func TestStatusShowsDrift(t *testing.T) {
+	w := newWorld(t, "")
+	w.mustApply()
+	// Someone publishes other code and moves the alias outside lambdas.
+	ctx := context.Background()
+	zip := testenv.MakeZip(t, map[string]string{"index.js": "exports.handler = async () => 'hotfix';\n"})
+	if _, err := w.lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("webhook"), ZipFile: zip}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := w.lambda.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("webhook")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String("webhook"), Name: aws.String("live"), FunctionVersion: v.Version}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := w.run("status")
+	if code != 0 {
+		t.Fatalf("status exited %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "drift: alias points at version 2, the state says 1; live code differs from the released package") {
+		t.Errorf("drift not shown:\n%s", out)
+	}
+	if strings.Count(out, "in sync") != 3 {
+		t.Errorf("the other three should be in sync:\n%s", out)
+	}
+	code, out, _ = w.run("status", "--json")
+	if code != 0 || !strings.Contains(out, `"alias points at version 2, the state says 1"`) {
+		t.Errorf("status --json:\n%s", out)
 	}
 }
