@@ -32,6 +32,15 @@ type Repo struct {
 	// again on every FindEntry, and hundreds of functions share the same
 	// parent folders.
 	headDirs map[string]*object.Tree
+	// prefetched is the index and folder cache, read in the background from
+	// OpenRepo on: decoding them overlaps with loading the manifest.
+	prefetched chan prefetch
+}
+
+type prefetch struct {
+	index *index.Index
+	err   error
+	dirs  *dirCache
 }
 
 // OpenRepo opens the repository containing dir: from a subfolder, in a
@@ -71,6 +80,11 @@ func OpenRepo(dir string) (*Repo, error) {
 		repo.Shallow = true
 	}
 	repo.gitDir = findGitDir(repo.Root)
+	repo.prefetched = make(chan prefetch, 1)
+	go func() {
+		idx, err := r.Storer.Index()
+		repo.prefetched <- prefetch{index: idx, err: err, dirs: loadDirCache(repo.gitDir)}
+	}()
 	return repo, nil
 }
 
@@ -255,11 +269,12 @@ func treeModeString(m filemode.FileMode) string {
 	return fmt.Sprintf("%o", uint32(m))
 }
 
-// loadIndex reads this worktree's index.
-func (r *Repo) loadIndex() (*index.Index, error) {
-	idx, err := r.git.Storer.Index()
-	if err != nil {
-		return nil, fmt.Errorf("read git index: %w", err)
+// loadIndex returns this worktree's index and folder cache, read once.
+func (r *Repo) loadIndex() (*index.Index, *dirCache, error) {
+	p := <-r.prefetched
+	r.prefetched <- p // for the next caller
+	if p.err != nil {
+		return nil, nil, fmt.Errorf("read git index: %w", p.err)
 	}
-	return idx, nil
+	return p.index, p.dirs, nil
 }

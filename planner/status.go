@@ -2,6 +2,8 @@ package planner
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"fmt"
 	"errors"
 	"io/fs"
 	"os"
@@ -38,7 +40,7 @@ type Uncommitted struct {
 // Staged changes are found by hashing the index entries into tree objects and
 // comparing them with HEAD's trees: no blob is read either.
 func (r *Repo) Uncommitted(paths []string) ([]Uncommitted, error) {
-	idx, err := r.loadIndex()
+	idx, dirs, err := r.loadIndex()
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +49,7 @@ func (r *Repo) Uncommitted(paths []string) ([]Uncommitted, error) {
 		indexTime = fi.ModTime()
 	}
 	scanStart := time.Now()
-	s := &scanner{repo: r, entries: idx.Entries, indexTime: indexTime, ignores: newIgnores(r.Root, r.gitDir), dirs: loadDirCache(r.gitDir)}
+	s := &scanner{repo: r, entries: idx.Entries, indexTime: indexTime, ignores: newIgnores(r.Root, r.gitDir), dirs: dirs}
 	roots := collapse(paths)
 	results := make([][]Uncommitted, len(roots))
 	errs := make([]error, len(roots))
@@ -275,7 +277,19 @@ func buildTree(items []treeItem) plumbing.Hash {
 		buf.WriteByte(0)
 		buf.Write(t.hash[:])
 	}
-	return plumbing.ComputeHash(plumbing.TreeObject, buf.Bytes())
+	return hashObject("tree", buf.Bytes())
+}
+
+// hashObject is git's object id. Plain SHA-1 here: go-git's hasher detects
+// collision attacks, which matters for objects read from others, not for
+// trees we hash from our own index, and costs three times as much.
+func hashObject(kind string, content []byte) plumbing.Hash {
+	h := sha1.New()
+	fmt.Fprintf(h, "%s %d\x00", kind, len(content))
+	h.Write(content)
+	var out plumbing.Hash
+	copy(out[:], h.Sum(nil))
+	return out
 }
 
 func (s *scanner) walk(rel, abs string, byName map[string]*index.Entry, seen map[string]bool, changes map[string]Uncommitted) error {
@@ -384,7 +398,7 @@ func hashWorktree(abs string, info fs.FileInfo) (plumbing.Hash, error) {
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return plumbing.ComputeHash(plumbing.BlobObject, data), nil
+	return hashObject("blob", data), nil
 }
 
 // ignores answers "is this untracked path ignored?" from .git/info/exclude,
