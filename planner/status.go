@@ -3,8 +3,8 @@ package planner
 import (
 	"bytes"
 	"crypto/sha1"
-	"fmt"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
