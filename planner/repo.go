@@ -28,10 +28,7 @@ type Repo struct {
 	// objects serialises reads of git objects: go-git's trees cache lookups
 	// in unguarded maps and its object storage is not safe for concurrent use.
 	objects sync.Mutex
-	// headDirs caches HEAD's trees by folder path: go-git decodes a tree
-	// again on every FindEntry, and hundreds of functions share the same
-	// parent folders.
-	headDirs map[string]*object.Tree
+	trees   map[string]*object.Tree // see dirTree
 	// prefetched is the index and folder cache, read in the background from
 	// OpenRepo on: decoding them overlaps with loading the manifest.
 	prefetched chan prefetch
@@ -116,14 +113,20 @@ func findGitDir(root string) string {
 func (r *Repo) HeadEntry(path string) plumbing.Hash {
 	r.objects.Lock()
 	defer r.objects.Unlock()
+	return r.entryAt(r.headTree, path)
+}
+
+// entryAt returns the hash of the tree or blob at path under root, or the
+// zero hash. The caller holds r.objects.
+func (r *Repo) entryAt(root *object.Tree, path string) plumbing.Hash {
 	if path == "." || path == "" {
-		return r.headTree.Hash
+		return root.Hash
 	}
 	dir, name := "", path
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		dir, name = path[:i], path[i+1:]
 	}
-	parent := r.headDir(dir)
+	parent := r.dirTree(root, dir)
 	if parent == nil {
 		return plumbing.ZeroHash
 	}
@@ -135,13 +138,16 @@ func (r *Repo) HeadEntry(path string) plumbing.Hash {
 	return plumbing.ZeroHash
 }
 
-// headDir returns HEAD's tree at folder dir ("" is the root), or nil.
+// dirTree returns the tree at folder dir ("" or "." is root itself) under
+// root, or nil. Trees are cached by root and folder: go-git decodes a tree
+// again on every FindEntry, and hundreds of functions share parent folders.
 // The caller holds r.objects.
-func (r *Repo) headDir(dir string) *object.Tree {
-	if dir == "" {
-		return r.headTree
+func (r *Repo) dirTree(root *object.Tree, dir string) *object.Tree {
+	if dir == "" || dir == "." {
+		return root
 	}
-	if t, ok := r.headDirs[dir]; ok {
+	key := root.Hash.String() + ":" + dir
+	if t, ok := r.trees[key]; ok {
 		return t
 	}
 	parentPath, name := "", dir
@@ -149,7 +155,7 @@ func (r *Repo) headDir(dir string) *object.Tree {
 		parentPath, name = dir[:i], dir[i+1:]
 	}
 	var t *object.Tree
-	if parent := r.headDir(parentPath); parent != nil {
+	if parent := r.dirTree(root, parentPath); parent != nil {
 		for _, e := range parent.Entries {
 			if e.Name == name && e.Mode == filemode.Dir {
 				t, _ = r.git.TreeObject(e.Hash)
@@ -157,22 +163,11 @@ func (r *Repo) headDir(dir string) *object.Tree {
 			}
 		}
 	}
-	if r.headDirs == nil {
-		r.headDirs = map[string]*object.Tree{}
+	if r.trees == nil {
+		r.trees = map[string]*object.Tree{}
 	}
-	r.headDirs[dir] = t
+	r.trees[key] = t
 	return t
-}
-
-func entryHash(t *object.Tree, path string) plumbing.Hash {
-	if path == "." || path == "" {
-		return t.Hash
-	}
-	e, err := t.FindEntry(path)
-	if err != nil {
-		return plumbing.ZeroHash
-	}
-	return e.Hash
 }
 
 // ErrCommitMissing says a recorded commit is not in this clone.
@@ -195,7 +190,7 @@ func (r *Repo) ChangedFiles(from string, paths []string) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	for _, p := range paths {
-		files, err := diffPath(old, r.headTree, p)
+		files, err := r.diffPath(old, r.headTree, p)
 		if err != nil {
 			return nil, err
 		}
@@ -210,14 +205,16 @@ func (r *Repo) ChangedFiles(from string, paths []string) ([]string, error) {
 	return out, nil
 }
 
-// diffPath diffs one path (folder or file) between two root trees.
-func diffPath(oldRoot, newRoot *object.Tree, p string) ([]string, error) {
-	oldHash, newHash := entryHash(oldRoot, p), entryHash(newRoot, p)
+// diffPath diffs one path (folder or file) between two root trees. The
+// caller holds r.objects.
+func (r *Repo) diffPath(oldRoot, newRoot *object.Tree, p string) ([]string, error) {
+	oldHash, newHash := r.entryAt(oldRoot, p), r.entryAt(newRoot, p)
 	if oldHash == newHash {
 		return nil, nil
 	}
-	oldSub, oldIsTree := subtree(oldRoot, p)
-	newSub, newIsTree := subtree(newRoot, p)
+	oldSub := r.dirTree(oldRoot, p)
+	newSub := r.dirTree(newRoot, p)
+	oldIsTree, newIsTree := oldSub != nil, newSub != nil
 	if !oldIsTree && !newIsTree {
 		return []string{p}, nil // a file, or a path that appeared or vanished as a file
 	}
@@ -243,17 +240,6 @@ func diffPath(oldRoot, newRoot *object.Tree, p string) ([]string, error) {
 		out = append(out, name)
 	}
 	return out, nil
-}
-
-func subtree(root *object.Tree, p string) (*object.Tree, bool) {
-	if p == "." {
-		return root, true
-	}
-	t, err := root.Tree(p)
-	if err != nil {
-		return nil, false
-	}
-	return t, true
 }
 
 // ShortHash is the 7-character form of a commit hash.

@@ -187,7 +187,7 @@ func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumb
 	head := map[string]plumbing.Hash{}
 	s.repo.objects.Lock()
 	defer s.repo.objects.Unlock()
-	if sub, ok := subtree(s.repo.headTree, p); ok {
+	if sub := s.repo.dirTree(s.repo.headTree, p); sub != nil {
 		_ = sub.Files().ForEach(func(f *object.File) error {
 			name := f.Name
 			if p != "." {
