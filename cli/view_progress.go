@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -95,7 +98,7 @@ type barsView struct {
 	progress *mpb.Progress
 	bars     map[string]*mpb.Bar
 	current  map[string]string
-	warnings []string
+	notes    []string
 	w        io.Writer
 }
 
@@ -114,8 +117,10 @@ func newBarsView(w io.Writer, p *planner.Plan) *barsView {
 		}
 		name := f.Name
 		v.current[name] = "waiting"
-		v.bars[name] = v.progress.AddBar(int64(len(f.Steps)),
-			mpb.PrependDecorators(decor.Name(name, decor.WC{W: width + 1, C: decor.DindentRight}), decor.CountersNoUnit("%d/%d ")),
+		// One unit per step, and one for the release itself, so the bar
+		// completes (and is drawn for the last time) once "released" is known.
+		v.bars[name] = v.progress.AddBar(int64(len(f.Steps)+1),
+			mpb.PrependDecorators(decor.Name(name, decor.WC{W: width + 1, C: decor.DindentRight})),
 			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
 				v.mu.Lock()
 				defer v.mu.Unlock()
@@ -139,7 +144,9 @@ func (v *barsView) Report(e executor.Event) {
 	case executor.EventReleased:
 		v.current[e.Function] = "released: " + e.Message
 	case executor.EventWarn:
-		v.warnings = append(v.warnings, e.Function+": "+e.Message)
+		v.notes = append(v.notes, "Warning: "+e.Function+": "+e.Message)
+	case executor.EventNote:
+		v.notes = append(v.notes, "Note: "+e.Function+": "+e.Message)
 	}
 	v.mu.Unlock()
 	if bar == nil {
@@ -151,7 +158,7 @@ func (v *barsView) Report(e executor.Event) {
 	case executor.EventFail:
 		bar.Abort(false)
 	case executor.EventReleased:
-		bar.SetTotal(-1, true)
+		bar.Increment()
 	}
 }
 
@@ -162,8 +169,9 @@ func (v *barsView) Close() {
 		}
 	}
 	v.progress.Wait()
-	for _, w := range v.warnings {
-		fmt.Fprintln(v.w, "Warning: "+w)
+	sort.Strings(v.notes)
+	for _, n := range v.notes {
+		fmt.Fprintln(v.w, n)
 	}
 }
 
@@ -175,16 +183,13 @@ func renderSummary(w io.Writer, res *executor.Result, color bool) {
 		counts[f.Status]++
 	}
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	// Colors go in after the table is laid out: escape codes would count
+	// as width and break the columns.
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tRESULT\tVERSION\tCODESHA256\tTIME\tNOTE")
 	for _, f := range res.Functions {
 		status := f.Status
-		switch f.Status {
-		case executor.StatusReleased:
-			status = c.green(status)
-		case executor.StatusFailed, executor.StatusNotStarted:
-			status = c.red(status)
-		}
 		note := f.Error
 		if note == "" && len(f.Skipped) > 0 {
 			note = fmt.Sprintf("%d %s skipped", len(f.Skipped), plural(len(f.Skipped), "step", "steps"))
@@ -196,6 +201,24 @@ func renderSummary(w io.Writer, res *executor.Result, color bool) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, status, f.Version, f.CodeSha256, d, note)
 	}
 	tw.Flush()
+	lines := strings.SplitAfter(table.String(), "\n")
+	for i, line := range lines {
+		if i == 0 || i > len(res.Functions) {
+			fmt.Fprint(w, line)
+			continue
+		}
+		f := res.Functions[i-1]
+		colored := f.Status
+		switch f.Status {
+		case executor.StatusReleased:
+			colored = c.green(f.Status)
+		case executor.StatusFailed, executor.StatusNotStarted:
+			colored = c.red(f.Status)
+		}
+		// The result is the second column: replace its first occurrence after the name.
+		name, rest := line[:len(f.Name)], line[len(f.Name):]
+		fmt.Fprint(w, name+strings.Replace(rest, f.Status, colored, 1))
+	}
 	fmt.Fprintf(w, "\n%s %d released, %d unchanged, %d failed in %s (%d mutating Lambda %s, %d throttled).\n",
 		c.bold("Apply complete:"), counts[executor.StatusReleased], counts[executor.StatusUnchanged], counts[executor.StatusFailed]+counts[executor.StatusNotStarted],
 		res.Duration.Round(10*time.Millisecond), res.MutatingCalls, plural(int(res.MutatingCalls), "call", "calls"), res.Throttles)

@@ -12,6 +12,7 @@ const (
 	EventSkip     = "skip"     // a step had nothing to do; Message says why
 	EventRetry    = "retry"    // a call will be retried; Message says why
 	EventWarn     = "warn"     // something the user should know, not an error
+	EventNote     = "note"     // something worth saying, e.g. a function was created
 	EventFail     = "fail"     // a step failed; the function's release stops
 	EventReleased = "released" // the function's release is complete
 )

@@ -373,7 +373,7 @@ func (e *Executor) createFunction(ctx context.Context, r *release) error {
 	if got := aws.ToString(out.CodeSha256); got != r.zip.CodeSha256 {
 		return fmt.Errorf("Lambda reports CodeSha256 %s for the new function, the package is %s", got, r.zip.CodeSha256)
 	}
-	e.report(r, planner.StepUpdateCode, EventWarn, fmt.Sprintf("created function %s from the manifest's create block", r.fn.Name))
+	e.report(r, planner.StepUpdateCode, EventNote, fmt.Sprintf("created function %s from the manifest's create block", r.fn.Name))
 	w := lambda.NewFunctionActiveV2Waiter(e.lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
 		o.MinDelay, o.MaxDelay = e.opts.PollInterval, 5*time.Second
 	})
