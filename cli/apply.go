@@ -73,7 +73,7 @@ Exit codes: 0 all released (or nothing to do), 1 any function failed or an error
 				}
 				if !p.HasChanges() {
 					if g.json {
-						return writeJSON(g.stdout, map[string]any{"event": "summary", "changes": false})
+						return writeJSONLine(g.stdout, map[string]any{"event": "summary", "changes": false})
 					}
 					fmt.Fprintln(g.stdout, "Nothing to apply.")
 					return nil
@@ -97,8 +97,8 @@ Exit codes: 0 all released (or nothing to do), 1 any function failed or an error
 				if err != nil {
 					return err
 				}
-				if g.json {
-					if err := writeJSON(g.stdout, struct {
+				if g.json { // one line, like the events before it
+					if err := writeJSONLine(g.stdout, struct {
 						Event string `json:"event"`
 						*executor.Result
 						DurationMS int64 `json:"duration_ms"`

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -611,5 +612,52 @@ func TestStatusShowsDrift(t *testing.T) {
 	code, out, _ = w.run("status", "--json")
 	if code != 0 || !strings.Contains(out, `"alias points at version 2, the state says 1"`) {
 		t.Errorf("status --json:\n%s", out)
+	}
+}
+
+func TestApplyFailFastStopsStartingFunctions(t *testing.T) {
+	w := newWorld(t, "")
+	// invoices is released first (sorted order, one at a time) and fails.
+	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "CreateFunction", Function: "invoices", Status: 400, Code: "InvalidParameterValueException"})
+	code, out, _ := w.run("apply", "--auto-approve", "--parallelism", "1", "--fail-fast")
+	if code != 1 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "Apply complete: 0 released, 0 unchanged, 4 failed") || strings.Count(out, "not started: an earlier function failed") != 3 {
+		t.Errorf("the three others should not have started:\n%s", out)
+	}
+	for _, r := range w.proxy.Requests() {
+		if r.Mutating && r.Function != "invoices" {
+			t.Errorf("--fail-fast still released %s (%s)", r.Function, r.Operation)
+		}
+	}
+}
+
+func TestApplyJSONEvents(t *testing.T) {
+	w := newWorld(t, "")
+	code, out, errOut := w.run("apply", "--auto-approve", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	released := 0
+	var last map[string]any
+	for _, line := range lines {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("not one JSON event per line: %q: %v", line, err)
+		}
+		if e["event"] == "released" {
+			released++
+		}
+		if e["function"] == "" || e["time"] == "" {
+			t.Errorf("event without function or time: %s", line)
+		}
+	}
+	if released != 4 {
+		t.Errorf("%d released events, want 4", released)
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last["event"] != "summary" || last["mutating_calls"] == nil {
+		t.Errorf("no summary line at the end: %v\n%s", err, lines[len(lines)-1])
 	}
 }

@@ -18,6 +18,11 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// writeJSONLine writes v as one line of JSON (JSON Lines).
+func writeJSONLine(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
+}
+
 type palette struct{ on bool }
 
 func (p palette) wrap(code, s string) string {
