@@ -91,6 +91,10 @@ func classify(err error) errorClass {
 	if errors.As(err, &ne) {
 		return transient
 	}
+	var invalid smithy.InvalidParamsError
+	if errors.As(err, &invalid) {
+		return permanent // refused by the SDK's validation before sending: a retry sends nothing new
+	}
 	var oe *smithy.OperationError
 	if errors.As(err, &oe) && !errors.As(err, &ae) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		// A failure below the API layer (connection reset, EOF): the request may not have arrived.
