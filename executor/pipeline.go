@@ -335,7 +335,7 @@ func archMatches(live []types.Architecture, want string) bool {
 func (e *Executor) createFunction(ctx context.Context, r *release) error {
 	c := r.fn.Create
 	if c == nil {
-		return fmt.Errorf("function %s does not exist; create it with Terraform (see examples/terraform) or add a create { role = ... } block to %s in the manifest", r.fn.Name, r.fn.Label)
+		return fmt.Errorf("function %s does not exist; create it with Terraform (or whatever owns your infrastructure), or add a create { role = \"arn:aws:iam::...\" } block to function %q in the manifest", r.fn.Name, r.fn.Label)
 	}
 	in := &lambda.CreateFunctionInput{
 		FunctionName:  aws.String(r.fn.Name),
