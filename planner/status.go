@@ -80,7 +80,11 @@ func (r *Repo) Uncommitted(paths []string) ([]Uncommitted, error) {
 // collapse sorts paths, drops duplicates and paths inside another one.
 func collapse(paths []string) []string {
 	ps := append([]string(nil), paths...)
-	sort.Strings(ps)
+	// Sort "/" first, so that the paths inside a folder come right after it:
+	// plain order puts "fn-a" between "fn" and "fn/x".
+	sort.Slice(ps, func(i, j int) bool {
+		return strings.ReplaceAll(ps[i], "/", "\x00") < strings.ReplaceAll(ps[j], "/", "\x00")
+	})
 	var out []string
 	for _, p := range ps {
 		if p == "" {
@@ -173,38 +177,48 @@ func (s *scanner) scan(p string) ([]Uncommitted, error) {
 // costs one in-memory tree hash; only a difference walks HEAD's files.
 func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumbing.Hash) []Uncommitted {
 	var out []Uncommitted
+	var unmerged map[string]bool // conflicts and intent-to-add: not compared
 	for _, e := range entries {
 		if e.Stage != 0 || e.IntentToAdd {
 			out = append(out, Uncommitted{Path: e.Name, Kind: "conflict"})
+			if unmerged == nil {
+				unmerged = map[string]bool{}
+			}
+			unmerged[e.Name] = true
 		}
 	}
-	if out != nil {
-		return out
-	}
-	if indexHash(p, entries) == headHash {
+	if out == nil && indexHash(p, entries) == headHash && !s.fileModeChanged(p, entries) {
 		return nil
 	}
-	head := map[string]plumbing.Hash{}
 	s.repo.objects.Lock()
 	defer s.repo.objects.Unlock()
+	type headFile struct {
+		hash plumbing.Hash
+		mode filemode.FileMode
+	}
+	head := map[string]headFile{}
 	if sub := s.repo.dirTree(s.repo.headTree, p); sub != nil {
 		_ = sub.Files().ForEach(func(f *object.File) error {
 			name := f.Name
 			if p != "." {
 				name = p + "/" + name
 			}
-			head[name] = f.Hash
+			head[name] = headFile{f.Hash, f.Mode}
 			return nil
 		})
 	} else if !headHash.IsZero() {
-		head[p] = headHash
+		head[p] = headFile{headHash, s.headMode(p)}
 	}
 	for _, e := range entries {
+		if unmerged[e.Name] {
+			delete(head, e.Name)
+			continue
+		}
 		h, ok := head[e.Name]
 		switch {
 		case !ok:
 			out = append(out, Uncommitted{Path: e.Name, Kind: "added", Hash: e.Hash.String()})
-		case h != e.Hash:
+		case h.hash != e.Hash || h.mode != e.Mode:
 			out = append(out, Uncommitted{Path: e.Name, Kind: "modified", Hash: e.Hash.String()})
 		}
 		delete(head, e.Name)
@@ -213,6 +227,30 @@ func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumb
 		out = append(out, Uncommitted{Path: name, Kind: "deleted"})
 	}
 	return out
+}
+
+// fileModeChanged reports whether p is a file whose staged mode differs from
+// HEAD's (its blob hash, which indexHash gives, says nothing of the mode).
+func (s *scanner) fileModeChanged(p string, entries []*index.Entry) bool {
+	if len(entries) != 1 || entries[0].Name != p {
+		return false
+	}
+	s.repo.objects.Lock()
+	defer s.repo.objects.Unlock()
+	return entries[0].Mode != s.headMode(p)
+}
+
+// headMode is the mode of the entry at p in HEAD, 0 when there is none. The
+// caller holds s.repo.objects.
+func (s *scanner) headMode(p string) filemode.FileMode {
+	if t := s.repo.dirTree(s.repo.headTree, path.Dir(p)); t != nil {
+		for _, e := range t.Entries {
+			if e.Name == path.Base(p) {
+				return e.Mode
+			}
+		}
+	}
+	return 0
 }
 
 // indexHash is the git hash the index entries at or below p would have as a
