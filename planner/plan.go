@@ -311,8 +311,9 @@ func planFunction(in Input, f *manifest.Function, dirty []Uncommitted) (Function
 					fp.ChangedFilesOmitted = len(files) - maxChangedFiles
 					files = files[:maxChangedFiles]
 				}
-				fp.ChangedFiles = files
-				if len(files) == 0 && prev.CodeFingerprint != fp.CodeFingerprint && !prev.Dirty {
+				fp.ChangedFiles = append(fp.ChangedFiles, files...) // [] rather than null in JSON
+				// Uncommitted content is reported on its own below, not as a settings change.
+				if len(files) == 0 && prev.CodeFingerprint != CodeFingerprint(in.Repo, f, nil) && !prev.Dirty {
 					fp.Reasons = append(fp.Reasons, "packaging settings changed (source, include, exclude, watch, runtime or architecture)")
 				}
 				if prev.Dirty && len(files) == 0 && len(mine) == 0 {
@@ -378,7 +379,7 @@ func pathReasons(f *manifest.Function, files []string, from string) []string {
 }
 
 func steps(f *manifest.Function, fp FunctionPlan, code, deps, alias bool) []Step {
-	var out []Step
+	out := []Step{} // [] rather than null in JSON
 	add := func(name, reason string) { out = append(out, Step{Name: name, Reason: reason}) }
 	if deps {
 		desc := filepath.Base(f.Dependencies)
