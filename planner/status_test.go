@@ -117,7 +117,7 @@ func baseRepo(t *testing.T) *testRepo {
 	r := newTestRepo(t)
 	r.files(map[string]string{
 		".gitignore":       "*.log\n!keep.log\nbuild/\n",
-		"fn/.gitignore":    "*.tmp\n",
+		"fn/.gitignore":    "*.tmp\n/local.txt\nlib/gen.py\n",
 		"fn/app.py":        "print('app')\n",
 		"fn/run.sh":        "#!/bin/sh\necho run\n",
 		"fn/lib/util.py":   "def util(): pass\n",
@@ -192,6 +192,12 @@ func TestUncommitted(t *testing.T) {
 		{name: "ignored by a nested .gitignore", setup: func(r *testRepo) { r.write("fn/scratch.tmp", "x\n"); r.write("fn/lib/deeper.tmp", "x\n") }},
 		{name: "a nested .gitignore does not reach outside its folder", setup: func(r *testRepo) { r.write("other/scratch.tmp", "x\n") },
 			want: []Uncommitted{u("other/scratch.tmp", "untracked", "x\n")}},
+		{name: "anchored patterns of a nested .gitignore are relative to its folder", setup: func(r *testRepo) {
+			r.write("fn/local.txt", "x\n")
+			r.write("fn/lib/gen.py", "x\n")
+			r.write("fn/lib/local.txt", "x\n")
+			r.write("other/lib/gen.py", "x\n")
+		}, want: []Uncommitted{u("fn/lib/local.txt", "untracked", "x\n"), u("other/lib/gen.py", "untracked", "x\n")}},
 		{name: "ignored by .git/info/exclude", setup: func(r *testRepo) {
 			r.write(".git/info/exclude", "# local\nsecret.env\n")
 			r.write("fn/secret.env", "x\n")
