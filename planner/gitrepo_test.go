@@ -71,7 +71,7 @@ func newTestRepo(t *testing.T) *testRepo {
 		t.Fatal(err)
 	}
 	r := &testRepo{t: t, root: root}
-	r.git("init", "-q")
+	r.git("init", "-q", "--template=") // no sample hooks to copy: faster
 	return r
 }
 

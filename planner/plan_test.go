@@ -360,6 +360,7 @@ func TestMakeChanges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			r, base := planRepo(t)
 			m := testManifest(r.root)
 			st := released(makePlan(t, r, m, state.NewDocument()))
@@ -600,7 +601,13 @@ func TestDepsFingerprint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, _ := planRepo(t)
+			t.Parallel()
+			// DepsFingerprint reads files only: a plain folder will do.
+			r := &testRepo{t: t, root: t.TempDir()}
+			r.files(map[string]string{
+				"deps/cron/requirements.txt":  "boto3==1.35.0\n",
+				"deps/cron/requirements.lock": "boto3==1.35.0 --hash=sha256:aa\n",
+			})
 			f := testManifest(r.root).Functions[1]
 			if tt.change != nil {
 				tt.change(f)

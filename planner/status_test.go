@@ -260,6 +260,7 @@ func TestUncommitted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			r := baseRepo(t)
 			tt.setup(r)
 			paths := tt.paths
