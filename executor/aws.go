@@ -109,6 +109,9 @@ func classify(err error) errorClass {
 func callMutating[T any](ctx context.Context, lim *Limiter, pol RetryPolicy, onRetry func(attempt int, err error, wait time.Duration), call func(context.Context) (T, error)) (T, error) {
 	var zero T
 	var lastErr error
+	if pol.MaxAttempts < 1 {
+		pol.MaxAttempts = 1
+	}
 	for attempt := 1; attempt <= pol.MaxAttempts; attempt++ {
 		if err := lim.Wait(ctx); err != nil {
 			return zero, err
