@@ -24,7 +24,9 @@ import (
 // proxy, over real git repositories. They share one moto (reset per test)
 // and set process environment, so they do not run in parallel.
 
-const applyManifest = `
+// applyHeader replaces the fixture manifest's project and defaults blocks
+// for the apply tests: a region, an artifacts bucket, and a create block.
+const applyHeader = `
 variable "bucket" {}
 
 project {
@@ -40,37 +42,17 @@ defaults {
     role = env("TEST_ROLE_ARN")
   }
 }
-
-function "orders" {
-  source       = "functions/orders"
-  watch        = ["libs/py"]
-  runtime      = "python3.12"
-  handler      = "app.handler"
-  dependencies = "functions/orders/requirements.txt"
-}
-
-function "invoices" {
-  source  = "functions/invoices"
-  watch   = ["libs/py"]
-  runtime = "python3.12"
-  handler = "app.handler"
-}
-
-function "thumbs" {
-  source       = "functions/thumbs"
-  watch        = ["libs/js"]
-  runtime      = "nodejs22.x"
-  architecture = "arm64"
-  handler      = "index.handler"
-  dependencies = "functions/thumbs/package.json"
-}
-
-function "webhook" {
-  source  = "functions/webhook"
-  runtime = "nodejs22.x"
-  handler = "index.handler"
-}
 `
+
+// applyManifest is the fixture's functions under applyHeader.
+var applyManifest = func() string {
+	data, err := os.ReadFile("testdata/fixtures/monorepo/lambdas.hcl")
+	if err != nil {
+		panic(err)
+	}
+	text := string(data)
+	return applyHeader + text[strings.Index(text, "function "):]
+}()
 
 // world is one test's emulator, proxy and repository.
 type world struct {
