@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -642,4 +643,75 @@ func TestApplyJSONEvents(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last["event"] != "summary" || last["mutating_calls"] == nil {
 		t.Errorf("no summary line at the end: %v\n%s", err, lines[len(lines)-1])
 	}
+}
+
+func TestApplyResumesAfterAKill(t *testing.T) {
+	w := newWorld(t, "")
+	bin := filepath.Join(t.TempDir(), "lambdas")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/lambdas").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	// webhook's PublishVersion hangs: the process is killed while waiting for it.
+	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "PublishVersion", Function: "webhook", Times: 1, Delay: time.Minute})
+	cmd := exec.Command(bin, "apply", "--auto-approve", "--progress", "lines")
+	cmd.Dir = w.repo
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	statePath := filepath.Join(w.repo, ".lambdas", "state.json")
+	deadline := time.Now().Add(time.Minute)
+	for {
+		data, _ := os.ReadFile(statePath)
+		var doc struct {
+			Functions map[string]struct {
+				Commit   string `json:"commit"`
+				InFlight *struct {
+					Done map[string]string `json:"done"`
+				} `json:"in_flight"`
+			} `json:"functions"`
+		}
+		_ = json.Unmarshal(data, &doc)
+		wh := doc.Functions["webhook"]
+		released := 0
+		for _, f := range doc.Functions {
+			if f.Commit != "" {
+				released++
+			}
+		}
+		if wh.InFlight != nil && wh.InFlight.Done["update-code"] != "" && released == 3 {
+			break // the others are done; webhook waits in publish-version
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("the apply never reached webhook's publish-version:\n%s\nstate:\n%s", out.String(), data)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	// The rerun takes the lock the dead process held, resumes webhook from
+	// publish-version, and redoes nothing that was finished.
+	w.proxy.Reset()
+	code, planOut, _ := w.run("plan")
+	if code != 0 || !strings.Contains(planOut, "+ webhook new") || !strings.Contains(planOut, "resumes an interrupted release (package, update-code, upload done)") {
+		t.Errorf("plan after the kill:\n%s", planOut)
+	}
+	again := w.mustApply()
+	if !strings.Contains(again, "Apply complete: 1 released, 3 unchanged, 0 failed") {
+		t.Errorf("rerun:\n%s", again)
+	}
+	for _, r := range w.proxy.Requests() {
+		if r.Operation == "UpdateFunctionCode" || r.Operation == "CreateFunction" || r.Operation == "PutObject" {
+			t.Errorf("the rerun redid %s on %s", r.Operation, r.Function)
+		}
+		if r.Mutating && r.Function != "webhook" {
+			t.Errorf("the rerun touched %s", r.Function)
+		}
+	}
+	w.checkAliases()
 }
