@@ -45,15 +45,17 @@ defaults {
 }
 `
 
-// applyManifest is the fixture's functions under applyHeader.
-var applyManifest = func() string {
+// applyManifest is the fixture's functions under applyHeader. (Read when a
+// test asks, not at init: testscript runs this binary as the CLI elsewhere.)
+func applyManifest(t *testing.T) string {
+	t.Helper()
 	data, err := os.ReadFile("testdata/fixtures/monorepo/lambdas.hcl")
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
 	text := string(data)
 	return applyHeader + text[strings.Index(text, "function "):]
-}()
+}
 
 // world is one test's emulator, proxy and repository.
 type world struct {
@@ -86,7 +88,7 @@ func newWorld(t *testing.T, manifestText string) *world {
 		t.Fatal(err)
 	}
 	if manifestText == "" {
-		manifestText = applyManifest
+		manifestText = applyManifest(t)
 	}
 	writeFile(t, filepath.Join(repo, "lambdas.hcl"), manifestText)
 	w := &world{t: t, proxy: proxy, lambda: lambda.NewFromConfig(cfg), repo: repo}
@@ -356,7 +358,7 @@ func TestApplyFailureIsConfinedAndRerunResumes(t *testing.T) {
 }
 
 func TestApplyRefusesMissingFunctionWithoutCreate(t *testing.T) {
-	w := newWorld(t, strings.ReplaceAll(applyManifest, "  create {\n    role = env(\"TEST_ROLE_ARN\")\n  }\n", ""))
+	w := newWorld(t, strings.ReplaceAll(applyManifest(t), "  create {\n    role = env(\"TEST_ROLE_ARN\")\n  }\n", ""))
 	code, out, errOut := w.run("apply", "--auto-approve", "--target", "webhook")
 	if code != 1 {
 		t.Fatalf("exit %d", code)
@@ -518,7 +520,7 @@ func TestApplyAdaptsToAStricterCeiling(t *testing.T) {
 }
 
 func TestApplyWithoutArtifactsUploadsDirectly(t *testing.T) {
-	w := newWorld(t, strings.Replace(applyManifest, `  artifacts = "s3://${var.bucket}/releases"`+"\n", "", 1))
+	w := newWorld(t, strings.Replace(applyManifest(t), `  artifacts = "s3://${var.bucket}/releases"`+"\n", "", 1))
 	out := w.mustApply()
 	if !strings.Contains(out, "Apply complete: 4 released") {
 		t.Errorf("summary:\n%s", out)
@@ -535,7 +537,7 @@ func TestApplyChecksPackagesBeforeAnyAWSCall(t *testing.T) {
 	// Without artifacts a zip over 50 MB cannot go to Lambda directly; an
 	// escaping symlink in another function is refused too. Both are found
 	// before any call: nothing changes.
-	w := newWorld(t, strings.Replace(applyManifest, `  artifacts = "s3://${var.bucket}/releases"`+"\n", "", 1))
+	w := newWorld(t, strings.Replace(applyManifest(t), `  artifacts = "s3://${var.bucket}/releases"`+"\n", "", 1))
 	big := make([]byte, 51<<20)
 	rng := rand.New(rand.NewPCG(1, 2)) // incompressible, deterministic
 	for i := range big {
