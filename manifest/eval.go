@@ -6,7 +6,9 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -40,7 +42,7 @@ func (l *loader) functions() map[string]function.Function {
 	return map[string]function.Function{
 		"env":       l.envFunc(),
 		"file":      l.fileFunc(),
-		"format":    stdlib.FormatFunc,
+		"format":    boundedFormat,
 		"concat":    stdlib.ConcatFunc,
 		"lower":     stdlib.LowerFunc,
 		"upper":     stdlib.UpperFunc,
@@ -48,6 +50,33 @@ func (l *loader) functions() map[string]function.Function {
 		"trimspace": stdlib.TrimSpaceFunc, // file() results usually end with a newline
 	}
 }
+
+// formatWidth finds the widths and precisions of format verbs.
+var formatWidth = regexp.MustCompile(`%[-+# 0]*(\d*)(?:\.(\d*))?`)
+
+// maxFormatWidth bounds a verb's width: format("%0999999999d", 0) would
+// otherwise allocate a gigabyte while loading a manifest.
+const maxFormatWidth = 1000
+
+// boundedFormat is stdlib's format with widths and precisions bounded.
+var boundedFormat = function.New(&function.Spec{
+	Description: stdlib.FormatFunc.Description(),
+	Params:      stdlib.FormatFunc.Params(),
+	VarParam:    stdlib.FormatFunc.VarParam(),
+	Type:        function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		if len(args) > 0 && args[0].IsKnown() && !args[0].IsNull() && args[0].Type() == cty.String {
+			for _, m := range formatWidth.FindAllStringSubmatch(args[0].AsString(), -1) {
+				for _, n := range m[1:] {
+					if w, err := strconv.Atoi(n); (err == nil && w > maxFormatWidth) || len(n) > 6 {
+						return cty.NilVal, function.NewArgErrorf(0, "a width or precision of %s is too large (at most %d)", n, maxFormatWidth)
+					}
+				}
+			}
+		}
+		return stdlib.FormatFunc.Call(args)
+	},
+})
 
 func (l *loader) envFunc() function.Function {
 	return function.New(&function.Spec{

@@ -680,3 +680,30 @@ function "a" {
 		t.Errorf("got %s", got)
 	}
 }
+
+// TestFormatWidthIsBounded: a manifest cannot make lambdas allocate a
+// gigabyte with one format verb; ordinary widths still work.
+func TestFormatWidthIsBounded(t *testing.T) {
+	for _, tc := range []struct {
+		expr, want string
+	}{
+		{`format("%05d-%s", 42, "x")`, ""},
+		{`format("%.3s", "abcdef")`, ""},
+		{`format("%0999999999d", 0)`, "too large"},
+		{`format("%.99999999999999999999f", 1)`, "too large"},
+	} {
+		repo := makeRepo(t)
+		writeFile(t, filepath.Join(repo, "lambdas.hcl"), "project { name = "+tc.expr+" }\n")
+		_, diags := Load(filepath.Join(repo, "lambdas.hcl"), Options{})
+		got := diags.Error()
+		if tc.want == "" {
+			if strings.Contains(got, "too large") {
+				t.Errorf("%s: refused: %s", tc.expr, got)
+			}
+			continue
+		}
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s: want %q, got %q", tc.expr, tc.want, got)
+		}
+	}
+}
