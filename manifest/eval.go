@@ -56,7 +56,7 @@ var formatWidth = regexp.MustCompile(`%[-+# 0]*(\d*)(?:\.(\d*))?`)
 
 // maxFormatWidth bounds a verb's width: format("%0999999999d", 0) would
 // otherwise allocate a gigabyte while loading a manifest.
-const maxFormatWidth = 1000
+const maxFormatWidth = 10000
 
 // boundedFormat is stdlib's format with widths and precisions bounded.
 var boundedFormat = function.New(&function.Spec{
@@ -68,7 +68,7 @@ var boundedFormat = function.New(&function.Spec{
 		if len(args) > 0 && args[0].IsKnown() && !args[0].IsNull() && args[0].Type() == cty.String {
 			for _, m := range formatWidth.FindAllStringSubmatch(args[0].AsString(), -1) {
 				for _, n := range m[1:] {
-					if w, err := strconv.Atoi(n); (err == nil && w > maxFormatWidth) || len(n) > 6 {
+					if w, err := strconv.Atoi(n); (err == nil && w > maxFormatWidth) || len(n) > 7 {
 						return cty.NilVal, function.NewArgErrorf(0, "a width or precision of %s is too large (at most %d)", n, maxFormatWidth)
 					}
 				}
