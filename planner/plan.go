@@ -390,9 +390,9 @@ func steps(f *manifest.Function, fp FunctionPlan, code, deps, alias bool) []Step
 		add(StepPackage, "zip "+f.Source+" deterministically")
 		add(StepUpload, "store the zip under its content hash (skipped when already stored)")
 		if fp.Change == New && f.Create != nil {
-			add(StepUpdateCode, "update "+f.Name+"'s code (created from the create block if it does not exist)")
+			add(StepUpdateCode, "update the code of "+f.Name+" (created from the create block if it does not exist)")
 		} else {
-			add(StepUpdateCode, "update "+f.Name+"'s code")
+			add(StepUpdateCode, "update the code of "+f.Name)
 		}
 	} else if deps {
 		add(StepAttachLayer, "point "+f.Name+" at the new layer version, keeping its other layers")

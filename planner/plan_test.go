@@ -148,7 +148,7 @@ func TestMakeFirstPlan(t *testing.T) {
 		{StepPublishLayer, "a layer version for dependency fingerprint " + api.DepsFingerprint[:12]},
 		{StepPackage, "zip functions/api deterministically"},
 		{StepUpload, "store the zip under its content hash (skipped when already stored)"},
-		{StepUpdateCode, "update orders-api's code"},
+		{StepUpdateCode, "update the code of orders-api"},
 		{StepPublishVersion, "publish an immutable version guarded by CodeSha256 and RevisionId"},
 		{StepMoveAlias, "point alias live at the new version (all-at-once)"},
 	}
