@@ -90,5 +90,12 @@ func (g *globals) makePlan(ctx context.Context, targets []string) (*planner.Plan
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	for _, f := range p.Functions {
+		if f.HasStep(planner.StepBuildDependencies) {
+			// Said at plan time, so nobody learns it from a broken function.
+			p.Notes = append(p.Notes, "this version of lambdas does not build dependency layers yet: apply skips build-dependencies and publish-layer (ship dependencies inside source until then)")
+			break
+		}
+	}
 	return p, m, repo, nil
 }
