@@ -249,6 +249,7 @@ func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Ran
 				if runtimeOK {
 					l.checkDescriptor(rel, fn.Runtime, dep.rng())
 				}
+				l.checkDescriptorContent(rel, dep.rng())
 				if path.Base(rel) == "package.json" {
 					lock := path.Join(path.Dir(rel), "package-lock.json")
 					if fi, err := os.Stat(filepath.Join(l.root, filepath.FromSlash(lock))); err == nil && fi.Mode().IsRegular() {

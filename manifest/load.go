@@ -31,7 +31,14 @@ func Load(path string, opts Options) (*Manifest, Diagnostics) {
 		l.opts.LookupEnv = os.LookupEnv
 	}
 	m := l.load()
-	d := Diagnostics{Diags: finish(l.diags, path), Files: l.parser.Files()}
+	files := map[string]*hcl.File{}
+	for name, f := range l.parser.Files() {
+		files[name] = f
+	}
+	for name, f := range l.sources {
+		files[name] = f
+	}
+	d := Diagnostics{Diags: finish(l.diags, path), Files: files}
 	if d.HasErrors() {
 		return nil, d
 	}
@@ -59,6 +66,10 @@ type loader struct {
 
 	ctx      *hcl.EvalContext // full context: var, local and functions
 	constCtx *hcl.EvalContext // functions only: variable defaults and var files
+
+	// sources holds files other than HCL that diagnostics point into
+	// (dependency descriptors), so that their lines can be shown.
+	sources map[string]*hcl.File
 
 	// reads records what env() and file() returned, for Manifest.Hash.
 	reads map[string]string
