@@ -8,7 +8,7 @@ ensure_moto
 
 echo "==> go vet"
 go vet ./...
-echo "==> go test"
-go test -count=1 -timeout 15m ./...
+echo "==> go test (with the race detector: the planner and executor are concurrent)"
+go test -race -count=1 -timeout 15m ./...
 echo "==> example functions' tests"
 bash examples/test.sh
