@@ -101,7 +101,7 @@ func (e *Executor) releaseOne(ctx context.Context, r *release) FunctionResult {
 func (e *Executor) doneMessage(r *release, step string) string {
 	switch step {
 	case planner.StepUpload:
-		return fmt.Sprintf("s3://%s/%s", r.artifactBucket, r.artifactKey)
+		return r.artifactURL()
 	case planner.StepUpdateCode:
 		return "code updated to " + r.zip.CodeSha256
 	case planner.StepPublishVersion:
@@ -132,7 +132,7 @@ func (e *Executor) recordStep(ctx context.Context, r *release, step string) erro
 			in.CodeSha256 = r.zip.CodeSha256
 		}
 		if r.artifactKey != "" {
-			in.Artifact = "s3://" + r.artifactBucket + "/" + r.artifactKey
+			in.Artifact = r.artifactURL()
 		}
 		if r.version != "" {
 			in.Version = r.version
@@ -162,7 +162,7 @@ func (e *Executor) recordRelease(ctx context.Context, r *release) error {
 			rec.CodeSha256 = r.zip.CodeSha256
 		}
 		if r.artifactKey != "" {
-			rec.Artifact = "s3://" + r.artifactBucket + "/" + r.artifactKey
+			rec.Artifact = r.artifactURL()
 		}
 		d.Functions[r.fn.Label] = rec
 		return nil
@@ -239,6 +239,28 @@ func isS3NotFound(err error) bool {
 	return strings.Contains(err.Error(), "StatusCode: 404")
 }
 
+// alreadyExists reports Lambda's answer to creating what exists: a 409
+// ResourceConflictException that says so (not one about an update in progress).
+func alreadyExists(err error) bool {
+	var conflict *types.ResourceConflictException
+	return errors.As(err, &conflict) && strings.Contains(err.Error(), "already exist")
+}
+
+func (r *release) artifactURL() string { return "s3://" + r.artifactBucket + "/" + r.artifactKey }
+
+// code is where Lambda takes the package from: the uploaded artifact, or
+// the zip itself when there is no artifacts bucket.
+func (r *release) code() (*types.FunctionCode, error) {
+	if r.artifactKey != "" {
+		return &types.FunctionCode{S3Bucket: aws.String(r.artifactBucket), S3Key: aws.String(r.artifactKey)}, nil
+	}
+	data, err := os.ReadFile(r.zip.Path)
+	if err != nil {
+		return nil, err
+	}
+	return &types.FunctionCode{ZipFile: data}, nil
+}
+
 func isNotFound(err error) bool {
 	var nf *types.ResourceNotFoundException
 	return errors.As(err, &nf)
@@ -288,15 +310,11 @@ func (e *Executor) updateCode(ctx context.Context, r *release) error {
 		return skip("%s already runs this code (CodeSha256 %s)", name, r.zip.CodeSha256)
 	}
 	in := &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), Architectures: []types.Architecture{types.Architecture(r.fn.Architecture)}}
-	if r.artifactKey != "" {
-		in.S3Bucket, in.S3Key = aws.String(r.artifactBucket), aws.String(r.artifactKey)
-	} else {
-		data, err := os.ReadFile(r.zip.Path)
-		if err != nil {
-			return err
-		}
-		in.ZipFile = data
+	code, err := r.code()
+	if err != nil {
+		return err
 	}
+	in.S3Bucket, in.S3Key, in.ZipFile = code.S3Bucket, code.S3Key, code.ZipFile
 	up, err := mutate(ctx, e, r, planner.StepUpdateCode, func(ctx context.Context) (*lambda.UpdateFunctionCodeOutput, error) {
 		return e.lambda.UpdateFunctionCode(ctx, in, noSDKRetry)
 	})
@@ -345,26 +363,20 @@ func (e *Executor) createFunction(ctx context.Context, r *release) error {
 		MemorySize:    aws.Int32(c.Memory),
 		Timeout:       aws.Int32(c.Timeout),
 		Architectures: []types.Architecture{types.Architecture(r.fn.Architecture)},
-		Code:          &types.FunctionCode{},
 		Publish:       false,
 	}
 	if len(c.Environment) > 0 {
 		in.Environment = &types.Environment{Variables: c.Environment}
 	}
-	if r.artifactKey != "" {
-		in.Code.S3Bucket, in.Code.S3Key = aws.String(r.artifactBucket), aws.String(r.artifactKey)
-	} else {
-		data, err := os.ReadFile(r.zip.Path)
-		if err != nil {
-			return err
-		}
-		in.Code.ZipFile = data
+	code, err := r.code()
+	if err != nil {
+		return err
 	}
+	in.Code = code
 	out, err := mutate(ctx, e, r, planner.StepUpdateCode, func(ctx context.Context) (*lambda.CreateFunctionOutput, error) {
 		return e.lambda.CreateFunction(ctx, in, noSDKRetry)
 	})
-	var exists *types.ResourceConflictException
-	if errors.As(err, &exists) && strings.Contains(err.Error(), "already exist") {
+	if alreadyExists(err) {
 		return e.updateCode(ctx, r) // created meanwhile (or by an attempt whose answer was lost)
 	}
 	if err != nil {
@@ -513,8 +525,7 @@ func (e *Executor) moveAlias(ctx context.Context, r *release) error {
 			return e.lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(name), Name: aws.String(alias), FunctionVersion: aws.String(r.version),
 				Description: aws.String("managed by lambdas")}, noSDKRetry)
 		})
-		var exists *types.ResourceConflictException
-		if errors.As(err, &exists) && strings.Contains(err.Error(), "already exist") {
+		if alreadyExists(err) {
 			return e.moveAlias(ctx, r) // created meanwhile: update it instead
 		}
 		return err
