@@ -37,7 +37,7 @@ Exit codes: 0 all released (or nothing to do), 1 any function failed or an error
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			m, _, err := g.loadManifest()
+			m, repo, err := g.loadManifest()
 			if err != nil {
 				return err
 			}
@@ -56,7 +56,7 @@ Exit codes: 0 all released (or nothing to do), 1 any function failed or an error
 					}
 					targets = saved.Targets
 				}
-				p, _, _, err := g.makePlan(ctx, targets)
+				p, err := planFrom(m, repo, sm.Snapshot(), targets)
 				if err != nil {
 					return err
 				}
@@ -128,7 +128,7 @@ Exit codes: 0 all released (or nothing to do), 1 any function failed or an error
 
 // confirm asks on a terminal; elsewhere --auto-approve is required.
 func (g *globals) confirm() error {
-	if !isTerminal(g.stdout) || !isTerminalReader(g.stdin) {
+	if !isTerminal(g.stdout) || !isTerminal(g.stdin) {
 		return fmt.Errorf("apply needs --auto-approve when it does not run on a terminal (CI), or a saved plan: lambdas apply PLANFILE")
 	}
 	fmt.Fprint(g.stdout, "\nRelease these functions? Only 'yes' is accepted: ")

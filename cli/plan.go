@@ -30,7 +30,7 @@ what apply would do for each, and why. It changes nothing.
 Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, _, _, err := g.makePlan(cmd.Context(), f.targets)
+			p, err := g.makePlan(cmd.Context(), f.targets)
 			if err != nil {
 				return err
 			}
@@ -73,22 +73,28 @@ Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes.`,
 }
 
 // makePlan loads the manifest, the repository and the state, and plans.
-func (g *globals) makePlan(ctx context.Context, targets []string) (*planner.Plan, *manifest.Manifest, *planner.Repo, error) {
+func (g *globals) makePlan(ctx context.Context, targets []string) (*planner.Plan, error) {
 	m, repo, err := g.loadManifest()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	backend, err := stateBackend(m)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	sm, err := state.Load(ctx, backend)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	p, err := planner.Make(planner.Input{Manifest: m, Repo: repo, State: sm.Snapshot(), Targets: targets, ToolVersion: Version()})
+	return planFrom(m, repo, sm.Snapshot(), targets)
+}
+
+// planFrom plans from a manifest, repository and state already loaded (by
+// apply and mark-released, under the state lock).
+func planFrom(m *manifest.Manifest, repo *planner.Repo, doc *state.Document, targets []string) (*planner.Plan, error) {
+	p, err := planner.Make(planner.Input{Manifest: m, Repo: repo, State: doc, Targets: targets, ToolVersion: Version()})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	for _, f := range p.Functions {
 		if f.HasStep(planner.StepBuildDependencies) {
@@ -97,5 +103,5 @@ func (g *globals) makePlan(ctx context.Context, targets []string) (*planner.Plan
 			break
 		}
 	}
-	return p, m, repo, nil
+	return p, nil
 }

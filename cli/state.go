@@ -49,16 +49,20 @@ functions that were already deployed from this commit, so that the first plan
 does not redeploy all of them. It refuses a dirty tree.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, m, _, err := g.makePlan(cmd.Context(), targets)
+			m, repo, err := g.loadManifest()
 			if err != nil {
 				return err
 			}
-			if p.Dirty {
-				return fmt.Errorf("the worktree has uncommitted changes under the functions' paths; commit them first (mark-released records commits only)")
-			}
 			return withStateLock(cmd.Context(), m, "mark-released", lockTimeout, func(sm *state.Manager) error {
+				p, err := planFrom(m, repo, sm.Snapshot(), targets)
+				if err != nil {
+					return err
+				}
+				if p.Dirty {
+					return fmt.Errorf("the worktree has uncommitted changes under the functions' paths; commit them first (mark-released records commits only)")
+				}
 				now := time.Now().UTC()
-				err := sm.Update(cmd.Context(), func(d *state.Document) error {
+				err = sm.Update(cmd.Context(), func(d *state.Document) error {
 					for _, f := range p.Functions {
 						prev := d.Functions[f.Name]
 						rec := &state.Function{FunctionName: f.FunctionName, Commit: p.Head, CodeFingerprint: f.CodeFingerprint,
