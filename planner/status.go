@@ -20,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"golang.org/x/sync/errgroup"
 )
 
 // Uncommitted is one path whose worktree or index content differs from HEAD.
@@ -52,20 +53,15 @@ func (r *Repo) Uncommitted(paths []string) ([]Uncommitted, error) {
 	s := &scanner{repo: r, entries: idx.Entries, indexTime: indexTime, ignores: newIgnores(r.Root, r.gitDir), dirs: dirs}
 	roots := collapse(paths)
 	results := make([][]Uncommitted, len(roots))
-	errs := make([]error, len(roots))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4) // stat calls overlap well beyond the core count
+	var g errgroup.Group
+	g.SetLimit(4) // stat calls overlap well beyond the core count
 	for i, p := range roots {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			results[i], errs[i] = s.scan(p)
-		}()
+		g.Go(func() (err error) {
+			results[i], err = s.scan(p)
+			return err
+		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	s.dirs.save(scanStart)
@@ -346,7 +342,7 @@ func (s *scanner) walk(rel, abs string, byName map[string]*index.Entry, seen map
 				seen[childRel] = true
 				continue
 			}
-			if !s.hasTracked(childRel, byName) && s.ignores.match(childRel, true) {
+			if !s.hasTracked(childRel) && s.ignores.match(childRel, true) {
 				continue
 			}
 			if err := s.walk(childRel, childAbs, byName, seen, changes); err != nil {
@@ -368,7 +364,7 @@ func (s *scanner) walk(rel, abs string, byName map[string]*index.Entry, seen map
 	return nil
 }
 
-func (s *scanner) hasTracked(dir string, byName map[string]*index.Entry) bool {
+func (s *scanner) hasTracked(dir string) bool {
 	lo := sort.Search(len(s.entries), func(i int) bool { return s.entries[i].Name >= dir+"/" })
 	return lo < len(s.entries) && strings.HasPrefix(s.entries[lo].Name, dir+"/")
 }
