@@ -61,14 +61,6 @@ func didYouMean(s string, candidates []string) string {
 }
 
 // quoteList renders ["a", "b"] as `"a", "b"`.
-func quoteList(items []string) string {
-	q := make([]string, len(items))
-	for i, s := range items {
-		q[i] = fmt.Sprintf("%q", s)
-	}
-	return strings.Join(q, ", ")
-}
-
 // didYouMeanRef is didYouMean for references: " Did you mean var.env?".
 func didYouMeanRef(root, s string, candidates []string) string {
 	if c := suggest(s, candidates); c != "" && c != s {

@@ -21,7 +21,6 @@ type reqInfo struct {
 	alias     string // from the path (GetAlias, UpdateAlias, DeleteAlias)
 	mutating  bool
 	proto     protocol
-	body      []byte // the request body when it had to be read (small JSON), else nil
 }
 
 // maxInspectBody bounds the request bodies the proxy reads to classify or
