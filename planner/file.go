@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/lambdas-dev/lambdas/state"
 )
 
 // Save writes the plan file for a later `lambdas apply FILE`.
@@ -14,11 +16,7 @@ func Save(path string, p *Plan) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write plan file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := state.WriteFileAtomic(path, append(data, '\n')); err != nil {
 		return fmt.Errorf("write plan file: %w", err)
 	}
 	return nil

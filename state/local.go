@@ -37,11 +37,18 @@ func (l *LocalFile) Get(ctx context.Context) ([]byte, error) {
 
 // Put replaces the file atomically.
 func (l *LocalFile) Put(ctx context.Context, data []byte) error {
-	dir := filepath.Dir(l.Path)
+	return WriteFileAtomic(l.Path, data)
+}
+
+// WriteFileAtomic replaces path with data so that a crash leaves the old
+// content or the new, never half of it: a temp file beside it, fsync,
+// rename, fsync of the folder.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".state-*.tmp")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*.tmp")
 	if err != nil {
 		return err
 	}
@@ -57,7 +64,7 @@ func (l *LocalFile) Put(ctx context.Context, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), l.Path); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
 	return syncDir(dir)
