@@ -10,9 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,7 +21,7 @@ import (
 
 	"github.com/lambdas-dev/lambdas/executor/pack"
 	"github.com/lambdas-dev/lambdas/manifest"
-	"github.com/lambdas-dev/lambdas/planner"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 	"github.com/lambdas-dev/lambdas/state"
 )
 
@@ -118,7 +116,7 @@ func (r *Result) Failed() int {
 // release is one function's release under way.
 type release struct {
 	fn   *manifest.Function
-	plan *planner.FunctionPlan
+	plan *plan.FunctionPlan
 	prev *state.Function
 	head string
 	zip  *pack.Result
@@ -128,13 +126,13 @@ type release struct {
 	version                     string
 	verified                    string // the version checked Active with the package's CodeSha256
 	skipped                     []string
-	resumed                     map[string]bool
+	resumed                     map[plan.StepName]bool
 }
 
 // Apply runs the plan. Every function's package is built and checked before
 // any AWS call, so a bad input changes nothing; then the functions are
 // released in parallel, each failure confined to its function.
-func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (*Result, error) {
+func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	start := time.Now()
 	byLabel := map[string]*manifest.Function{}
 	for _, f := range e.manifest.Functions {
@@ -145,7 +143,7 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (*Result, error) 
 	res := &Result{}
 	for i := range p.Functions {
 		fp := &p.Functions[i]
-		if fp.Change == planner.Unchanged || len(fp.Steps) == 0 {
+		if fp.Change == plan.Unchanged || len(fp.Steps) == 0 {
 			res.Functions = append(res.Functions, FunctionResult{Name: fp.Name, FunctionName: fp.FunctionName, Status: StatusUnchanged})
 			continue
 		}
@@ -153,13 +151,13 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (*Result, error) 
 		if fn == nil {
 			return nil, fmt.Errorf("%s: in the plan but not in the manifest", fp.Name)
 		}
-		r := &release{fn: fn, plan: fp, prev: snapshot.Functions[fp.Name], head: p.Head, resumed: map[string]bool{}}
+		r := &release{fn: fn, plan: fp, prev: snapshot.Functions[fp.Name], head: p.Head, resumed: map[plan.StepName]bool{}}
 		for _, s := range fp.Resume {
-			r.resumed[s] = true
+			r.resumed[plan.StepName(s)] = true
 		}
 		work = append(work, r)
 	}
-	if err := e.preflight(work); err != nil {
+	if err := e.preflight(p, work); err != nil {
 		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "lambdas-apply-")
@@ -208,10 +206,21 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (*Result, error) 
 	return res, nil
 }
 
-// preflight refuses, before anything runs, what this version cannot do.
-func (e *Executor) preflight(work []*release) error {
+// preflight refuses, before anything runs, what this version cannot do: a
+// step it does not know or whose parameters are missing, a strategy it does
+// not implement.
+func (e *Executor) preflight(p *plan.Plan, work []*release) error {
+	if err := p.Check(); err != nil {
+		return err
+	}
+	impl := e.steps()
 	var errs []error
 	for _, r := range work {
+		for _, s := range r.plan.Steps {
+			if _, ok := impl[s.Name]; !ok && s.Name != plan.StepPackage && s.Name != plan.StepBuild {
+				errs = append(errs, fmt.Errorf("%s: step %s is not implemented by this version of lambdas", r.fn.Label, s.Name))
+			}
+		}
 		switch r.fn.Deploy.Strategy {
 		case "", "all-at-once":
 		default:
@@ -221,74 +230,10 @@ func (e *Executor) preflight(work []*release) error {
 	return errors.Join(errs...)
 }
 
-// packageAll builds every package first: limits and bad symlinks fail the
-// whole apply before any AWS call.
-func (e *Executor) packageAll(ctx context.Context, work []*release) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2) // each Build already compresses in parallel
-	var mu sync.Mutex
-	var errs []error
-	for _, r := range work {
-		if !r.plan.HasStep(planner.StepPackage) {
-			continue
-		}
-		g.Go(func() error {
-			t := time.Now()
-			e.report(r, planner.StepPackage, EventStart, "")
-			err := e.pack(gctx, r)
-			if err != nil {
-				e.report(r, planner.StepPackage, EventFail, err.Error())
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-				return nil
-			}
-			e.reportElapsed(r, planner.StepPackage, EventDone, fmt.Sprintf("%d files, %s zipped (%s unzipped), CodeSha256 %s", r.zip.Files, mb(r.zip.Size), mb(r.zip.UnzippedSize), r.zip.CodeSha256), time.Since(t))
-			return nil
-		})
-	}
-	_ = g.Wait()
-	if len(errs) > 0 {
-		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
-		return fmt.Errorf("nothing was changed: %w", errors.Join(errs...))
-	}
-	return nil
+func (e *Executor) report(r *release, step plan.StepName, kind, msg string) {
+	e.opts.Reporter.Report(Event{Time: time.Now(), Function: r.fn.Label, Step: string(step), Kind: kind, Message: msg})
 }
 
-// maxDirectZip is the largest zip Lambda takes inline (ZipFile).
-const maxDirectZip = 50 * 1024 * 1024
-
-func (e *Executor) pack(ctx context.Context, r *release) error {
-	dir := filepath.Join(e.workDir, r.fn.Label)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	res, err := pack.Build(ctx, pack.Spec{RepoRoot: e.manifest.RepoRoot, Source: r.fn.Source, Include: r.fn.Include, Exclude: r.fn.Exclude, Function: r.fn.Label}, dir, pack.Options{})
-	if err != nil {
-		return err
-	}
-	if e.manifest.Project.Artifacts == nil && res.Size >= maxDirectZip {
-		return fmt.Errorf("%s: package is %s zipped, above the %s Lambda accepts directly; set project.artifacts = \"s3://bucket/prefix\" to upload through S3", r.fn.Label, mb(res.Size), mb(maxDirectZip))
-	}
-	r.zip = res
-	return nil
-}
-
-// mb formats a size for people: bytes, KB or MB.
-func mb(n int64) string {
-	switch {
-	case n < 1024:
-		return fmt.Sprintf("%d B", n)
-	case n < 1024*1024:
-		return fmt.Sprintf("%.1f KB", float64(n)/1024)
-	}
-	return fmt.Sprintf("%.1f MB", float64(n)/(1024*1024))
-}
-
-func (e *Executor) report(r *release, step, kind, msg string) {
-	e.opts.Reporter.Report(Event{Time: time.Now(), Function: r.fn.Label, Step: step, Kind: kind, Message: msg})
-}
-
-func (e *Executor) reportElapsed(r *release, step, kind, msg string, d time.Duration) {
-	e.opts.Reporter.Report(Event{Time: time.Now(), Function: r.fn.Label, Step: step, Kind: kind, Message: msg, Elapsed: d})
+func (e *Executor) reportElapsed(r *release, step plan.StepName, kind, msg string, d time.Duration) {
+	e.opts.Reporter.Report(Event{Time: time.Now(), Function: r.fn.Label, Step: string(step), Kind: kind, Message: msg, Elapsed: d})
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,104 +17,9 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/lambdas-dev/lambdas/manifest"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 	"github.com/lambdas-dev/lambdas/state"
 )
-
-// FormatVersion is the version of the plan's JSON shape (views and plan files).
-const FormatVersion = 1
-
-// Change is what happens to a function.
-type Change string
-
-const (
-	New       Change = "new"
-	Changed   Change = "changed"
-	Unchanged Change = "unchanged"
-)
-
-// Step names, in the order the executor runs them.
-const (
-	StepBuildDependencies = "build-dependencies"
-	StepPublishLayer      = "publish-layer"
-	StepPackage           = "package"
-	StepUpload            = "upload"
-	StepUpdateCode        = "update-code"
-	StepAttachLayer       = "attach-layer"
-	StepPublishVersion    = "publish-version"
-	StepMoveAlias         = "move-alias"
-)
-
-// Step is one thing the executor will do, and why.
-type Step struct {
-	Name   string `json:"name"`
-	Reason string `json:"reason"`
-}
-
-// Previous is what the state says was released last.
-type Previous struct {
-	Commit     string `json:"commit"`
-	Version    string `json:"version"`
-	CodeSha256 string `json:"code_sha256"`
-	Alias      string `json:"alias"`
-}
-
-// FunctionPlan is the plan for one function.
-type FunctionPlan struct {
-	Name                string    `json:"name"` // the manifest label
-	FunctionName        string    `json:"function_name"`
-	Change              Change    `json:"change"`
-	Reasons             []string  `json:"reasons"`
-	Steps               []Step    `json:"steps"`
-	ChangedFiles        []string  `json:"changed_files"`
-	ChangedFilesOmitted int       `json:"changed_files_omitted,omitempty"`
-	Uncommitted         []string  `json:"uncommitted_files,omitempty"`
-	Runtime             string    `json:"runtime"`
-	Architecture        string    `json:"architecture"`
-	Alias               string    `json:"alias"`
-	CodeFingerprint     string    `json:"code_fingerprint"`
-	DepsFingerprint     string    `json:"deps_fingerprint,omitempty"`
-	Resume              []string  `json:"resume,omitempty"` // steps already done by an interrupted release
-	Previous            *Previous `json:"previous,omitempty"`
-}
-
-// HasStep reports whether the plan includes the named step.
-func (f *FunctionPlan) HasStep(name string) bool {
-	for _, s := range f.Steps {
-		if s.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// Summary counts functions by change.
-type Summary struct {
-	New       int `json:"new"`
-	Changed   int `json:"changed"`
-	Unchanged int `json:"unchanged"`
-}
-
-// Plan is the whole plan. Saved to a file it also pins what it was made from,
-// so that apply refuses it once the repository, manifest or state moved on.
-type Plan struct {
-	FormatVersion int            `json:"format_version"`
-	ToolVersion   string         `json:"tool_version"`
-	Project       string         `json:"project"`
-	ManifestHash  string         `json:"manifest_hash"`
-	Head          string         `json:"head"`
-	Branch        string         `json:"branch,omitempty"`
-	Dirty         bool           `json:"dirty"`
-	Shallow       bool           `json:"shallow,omitempty"`
-	StateLineage  string         `json:"state_lineage"`
-	StateSerial   int64          `json:"state_serial"`
-	Targets       []string       `json:"targets,omitempty"`
-	Functions     []FunctionPlan `json:"functions"`
-	Summary       Summary        `json:"summary"`
-	Notes         []string       `json:"notes,omitempty"`
-}
-
-// HasChanges reports whether applying the plan would do anything.
-func (p *Plan) HasChanges() bool { return p.Summary.New+p.Summary.Changed > 0 }
 
 // Input is what a plan is made from.
 type Input struct {
@@ -128,7 +34,7 @@ type Input struct {
 const maxChangedFiles = 50
 
 // Make computes the plan.
-func Make(in Input) (*Plan, error) {
+func Make(in Input) (*plan.Plan, error) {
 	m := in.Manifest
 	fns, err := Select(m.Functions, in.Targets)
 	if err != nil {
@@ -142,8 +48,8 @@ func Make(in Input) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("look for uncommitted changes: %w", err)
 	}
-	p := &Plan{
-		FormatVersion: FormatVersion,
+	p := &plan.Plan{
+		FormatVersion: plan.FormatVersion,
 		ToolVersion:   in.ToolVersion,
 		Project:       m.Project.Name,
 		ManifestHash:  m.Hash,
@@ -154,7 +60,7 @@ func Make(in Input) (*Plan, error) {
 		StateLineage:  in.State.Lineage,
 		StateSerial:   in.State.Serial,
 		Targets:       in.Targets,
-		Functions:     []FunctionPlan{},
+		Functions:     []plan.FunctionPlan{},
 	}
 	missingNoted := map[string]bool{}
 	for _, f := range fns {
@@ -167,9 +73,9 @@ func Make(in Input) (*Plan, error) {
 			p.Notes = append(p.Notes, note)
 		}
 		switch fp.Change {
-		case New:
+		case plan.New:
 			p.Summary.New++
-		case Changed:
+		case plan.Changed:
 			p.Summary.Changed++
 		default:
 			p.Summary.Unchanged++
@@ -246,7 +152,7 @@ func under(file, p string) bool {
 	return p == "." || file == p || strings.HasPrefix(file, p+"/")
 }
 
-func planFunction(in Input, f *manifest.Function, dirty []Uncommitted) (FunctionPlan, string, error) {
+func planFunction(in Input, f *manifest.Function, dirty []Uncommitted) (plan.FunctionPlan, string, error) {
 	var mine []Uncommitted
 	for _, u := range dirty {
 		for _, p := range Paths(f) {
@@ -256,7 +162,7 @@ func planFunction(in Input, f *manifest.Function, dirty []Uncommitted) (Function
 			}
 		}
 	}
-	fp := FunctionPlan{
+	fp := plan.FunctionPlan{
 		Name:            f.Label,
 		FunctionName:    f.Name,
 		Runtime:         f.Runtime,
@@ -264,7 +170,7 @@ func planFunction(in Input, f *manifest.Function, dirty []Uncommitted) (Function
 		Alias:           f.Alias,
 		CodeFingerprint: CodeFingerprint(in.Repo, f, mine),
 		ChangedFiles:    []string{},
-		Steps:           []Step{},
+		Steps:           []plan.Step{},
 		Reasons:         []string{},
 	}
 	if f.Dependencies != "" {
@@ -280,29 +186,29 @@ func planFunction(in Input, f *manifest.Function, dirty []Uncommitted) (Function
 
 	prev := in.State.Functions[f.Label]
 	if prev != nil && prev.Commit != "" {
-		fp.Previous = &Previous{Commit: prev.Commit, Version: prev.Version, CodeSha256: prev.CodeSha256, Alias: prev.Alias}
+		fp.Previous = &plan.Previous{Commit: prev.Commit, Version: prev.Version, CodeSha256: prev.CodeSha256, Alias: prev.Alias}
 	}
 	var note string
 	switch {
 	case prev == nil || prev.Commit == "":
-		fp.Change = New
+		fp.Change = plan.New
 		fp.Reasons = append(fp.Reasons, "first release: the state has no release of this function")
 	case prev.FunctionName != f.Name:
-		fp.Change = New
+		fp.Change = plan.New
 		fp.Reasons = append(fp.Reasons, fmt.Sprintf("function_name changed from %s to %s", prev.FunctionName, f.Name))
 	}
 
-	codeChanged := fp.Change == New || prev.CodeFingerprint != fp.CodeFingerprint || len(mine) > 0
-	depsChanged := f.Dependencies != "" && (fp.Change == New || prev.DepsFingerprint != fp.DepsFingerprint)
-	aliasChanged := fp.Change != New && prev.Alias != f.Alias
+	codeChanged := fp.Change == plan.New || prev.CodeFingerprint != fp.CodeFingerprint || len(mine) > 0
+	depsChanged := f.Dependencies != "" && (fp.Change == plan.New || prev.DepsFingerprint != fp.DepsFingerprint)
+	aliasChanged := fp.Change != plan.New && prev.Alias != f.Alias
 
-	if fp.Change != New {
+	if fp.Change != plan.New {
 		if codeChanged || depsChanged {
 			files, err := in.Repo.ChangedFiles(prev.Commit, Paths(f))
 			switch {
 			case errors.Is(err, ErrCommitMissing):
-				note = fmt.Sprintf("commit %s of an earlier release is not in this clone (shallow clone or rewritten history): changes were found by comparing fingerprints, without a file list", ShortHash(prev.Commit))
-				fp.Reasons = append(fp.Reasons, fmt.Sprintf("fingerprint differs from the release of %s (that commit is not in this clone)", ShortHash(prev.Commit)))
+				note = fmt.Sprintf("commit %s of an earlier release is not in this clone (shallow clone or rewritten history): changes were found by comparing fingerprints, without a file list", plan.ShortHash(prev.Commit))
+				fp.Reasons = append(fp.Reasons, fmt.Sprintf("fingerprint differs from the release of %s (that commit is not in this clone)", plan.ShortHash(prev.Commit)))
 			case err != nil:
 				return fp, "", fmt.Errorf("%s: %w", f.Label, err)
 			default:
@@ -331,12 +237,12 @@ func planFunction(in Input, f *manifest.Function, dirty []Uncommitted) (Function
 			fp.Reasons = append(fp.Reasons, fmt.Sprintf("alias changed from %s to %s", prev.Alias, f.Alias))
 		}
 		if codeChanged || depsChanged || aliasChanged {
-			fp.Change = Changed
+			fp.Change = plan.Changed
 		} else {
-			fp.Change = Unchanged
+			fp.Change = plan.Unchanged
 		}
 	}
-	fp.Steps = steps(f, fp, codeChanged, depsChanged, aliasChanged)
+	fp.Steps = steps(in.Manifest, f, fp, codeChanged, depsChanged, aliasChanged)
 	if prev != nil && prev.InFlight != nil && prev.InFlight.CodeFingerprint == fp.CodeFingerprint && prev.InFlight.DepsFingerprint == fp.DepsFingerprint && len(mine) == 0 {
 		for name := range prev.InFlight.Done {
 			fp.Resume = append(fp.Resume, name)
@@ -361,7 +267,7 @@ func pathReasons(f *manifest.Function, files []string, from string) []string {
 		return n
 	}
 	var out []string
-	since := ShortHash(from)
+	since := plan.ShortHash(from)
 	if n := count(f.Source); n > 0 {
 		out = append(out, fmt.Sprintf("source %s changed since %s: %d %s", f.Source, since, n, plural(n, "file", "files")))
 	}
@@ -378,34 +284,48 @@ func pathReasons(f *manifest.Function, files []string, from string) []string {
 	return out
 }
 
-func steps(f *manifest.Function, fp FunctionPlan, code, deps, alias bool) []Step {
-	out := []Step{} // [] rather than null in JSON
-	add := func(name, reason string) { out = append(out, Step{Name: name, Reason: reason}) }
+func steps(m *manifest.Manifest, f *manifest.Function, fp plan.FunctionPlan, code, deps, alias bool) []plan.Step {
+	out := []plan.Step{} // [] rather than null in JSON
 	if deps {
-		desc := filepath.Base(f.Dependencies)
-		add(StepBuildDependencies, fmt.Sprintf("%s for %s %s in %s", desc, f.Runtime, f.Architecture, f.BuildImage))
-		add(StepPublishLayer, "a layer version for dependency fingerprint "+short(fp.DepsFingerprint))
+		layer := &plan.LayerParams{Descriptor: f.Dependencies, DepsFingerprint: fp.DepsFingerprint}
+		out = append(out,
+			plan.Step{Name: plan.StepBuildDependencies, Reason: fmt.Sprintf("%s for %s %s in %s", path.Base(f.Dependencies), f.Runtime, f.Architecture, f.BuildImage), Layer: layer},
+			plan.Step{Name: plan.StepPublishLayer, Reason: "a layer version for dependency fingerprint " + short(fp.DepsFingerprint), Layer: layer})
 	}
 	if code {
-		add(StepPackage, "zip "+f.Source+" deterministically")
-		add(StepUpload, "store the zip under its content hash (skipped when already stored)")
-		if fp.Change == New && f.Create != nil {
-			add(StepUpdateCode, "update the code of "+f.Name+" (created from the create block if it does not exist)")
-		} else {
-			add(StepUpdateCode, "update the code of "+f.Name)
+		files := 0
+		if fp.Package != nil {
+			files = len(fp.Package.Entries)
 		}
+		out = append(out, plan.Step{Name: plan.StepPackage, Reason: fmt.Sprintf("zip %d %s of %s deterministically", files, plural(files, "file", "files"), f.Source),
+			Package: &plan.PackageParams{Files: files}})
+		if a := m.Project.Artifacts; a != nil {
+			out = append(out, plan.Step{Name: plan.StepUpload, Reason: "store the zip under its content hash (skipped when already stored)",
+				Upload: &plan.UploadParams{Bucket: a.Bucket, Prefix: a.Prefix}})
+		}
+		reason := "update the code of " + f.Name + " and publish it as a version (one call, guarded by RevisionId)"
+		if fp.Change == plan.New && f.Create != nil {
+			reason += "; created from the create block if it does not exist"
+		}
+		out = append(out, plan.Step{Name: plan.StepUpdateCode, Reason: reason,
+			Code: &plan.CodeParams{FunctionName: f.Name, Architecture: f.Architecture, MayCreate: f.Create != nil}})
 	} else if deps {
-		add(StepAttachLayer, "point "+f.Name+" at the new layer version, keeping its other layers")
-	}
-	if code || deps {
-		add(StepPublishVersion, "publish an immutable version guarded by CodeSha256 and RevisionId")
+		out = append(out,
+			plan.Step{Name: plan.StepAttachLayer, Reason: "point " + f.Name + " at the new layer version, keeping its other layers", Layer: &plan.LayerParams{Descriptor: f.Dependencies, DepsFingerprint: fp.DepsFingerprint}},
+			plan.Step{Name: plan.StepPublishVersion, Reason: "publish an immutable version guarded by CodeSha256 and RevisionId"})
 	}
 	if code || deps || alias {
 		strategy := f.Deploy.Strategy
 		if strategy == "" {
 			strategy = "all-at-once"
 		}
-		add(StepMoveAlias, fmt.Sprintf("point alias %s at the new version (%s)", f.Alias, strategy))
+		a := &plan.AliasParams{Alias: f.Alias, Strategy: strategy}
+		reason := fmt.Sprintf("point alias %s at the new version (%s)", f.Alias, strategy)
+		if !code && !deps && fp.Previous != nil {
+			a.Version = fp.Previous.Version
+			reason = fmt.Sprintf("point alias %s at the released version %s (%s)", f.Alias, a.Version, strategy)
+		}
+		out = append(out, plan.Step{Name: plan.StepMoveAlias, Reason: reason, Alias: a})
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lambdas-dev/lambdas/manifest"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 	"github.com/lambdas-dev/lambdas/state"
 )
 
@@ -35,7 +36,7 @@ func testManifest(root string) *manifest.Manifest {
 	return &manifest.Manifest{
 		RepoRoot: root,
 		Hash:     "manifest-hash-1",
-		Project:  manifest.Project{Name: "shop"},
+		Project:  manifest.Project{Name: "shop", Artifacts: &manifest.S3Location{Bucket: "artifacts", Prefix: "releases"}},
 		Functions: []*manifest.Function{
 			{
 				Label: "api", Name: "orders-api", Source: "functions/api", Watch: []string{"libs/shared"},
@@ -55,7 +56,7 @@ func testManifest(root string) *manifest.Manifest {
 	}
 }
 
-func makePlan(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Document, targets ...string) *Plan {
+func makePlan(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Document, targets ...string) *plan.Plan {
 	t.Helper()
 	p, err := Make(Input{Manifest: m, Repo: r.open(), State: st, Targets: targets, ToolVersion: "v0.0.0-test"})
 	if err != nil {
@@ -66,7 +67,7 @@ func makePlan(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Documen
 
 // released is the state after applying p: every planned function released
 // at p's HEAD with p's fingerprints.
-func released(p *Plan) *state.Document {
+func released(p *plan.Plan) *state.Document {
 	d := state.NewDocument()
 	d.Lineage, d.Serial = "lineage-1", 3
 	for _, f := range p.Functions {
@@ -80,7 +81,7 @@ func released(p *Plan) *state.Document {
 
 // fnView is what a test compares of a FunctionPlan.
 type fnView struct {
-	Change       Change
+	Change       plan.Change
 	Reasons      []string
 	Steps        []string
 	ChangedFiles []string
@@ -88,18 +89,18 @@ type fnView struct {
 	Resume       []string
 }
 
-func view(f FunctionPlan) fnView {
+func view(f plan.FunctionPlan) fnView {
 	v := fnView{Change: f.Change, Reasons: f.Reasons, ChangedFiles: f.ChangedFiles, Uncommitted: f.Uncommitted, Resume: f.Resume}
 	for _, s := range f.Steps {
-		v.Steps = append(v.Steps, s.Name)
+		v.Steps = append(v.Steps, string(s.Name))
 	}
 	return v
 }
 
 var (
-	codeSteps    = []string{StepPackage, StepUpload, StepUpdateCode, StepPublishVersion, StepMoveAlias}
-	allSteps     = []string{StepBuildDependencies, StepPublishLayer, StepPackage, StepUpload, StepUpdateCode, StepPublishVersion, StepMoveAlias}
-	depsSteps    = []string{StepBuildDependencies, StepPublishLayer, StepAttachLayer, StepPublishVersion, StepMoveAlias}
+	codeSteps    = []string{string(plan.StepPackage), string(plan.StepUpload), string(plan.StepUpdateCode), string(plan.StepMoveAlias)}
+	allSteps     = []string{string(plan.StepBuildDependencies), string(plan.StepPublishLayer), string(plan.StepPackage), string(plan.StepUpload), string(plan.StepUpdateCode), string(plan.StepMoveAlias)}
+	depsSteps    = []string{string(plan.StepBuildDependencies), string(plan.StepPublishLayer), string(plan.StepAttachLayer), string(plan.StepPublishVersion), string(plan.StepMoveAlias)}
 	depsReason   = "dependency fingerprint changed (descriptor, lockfile, runtime, architecture or build image)"
 	settingsWhy  = "packaging settings changed (source, include, exclude, watch, runtime or architecture)"
 	firstRelease = "first release: the state has no release of this function"
@@ -110,20 +111,20 @@ func TestMakeFirstPlan(t *testing.T) {
 	m := testManifest(r.root)
 	p := makePlan(t, r, m, state.NewDocument())
 
-	if p.FormatVersion != FormatVersion || p.ToolVersion != "v0.0.0-test" || p.Project != "shop" || p.ManifestHash != "manifest-hash-1" ||
+	if p.FormatVersion != plan.FormatVersion || p.ToolVersion != "v0.0.0-test" || p.Project != "shop" || p.ManifestHash != "manifest-hash-1" ||
 		p.Head != head || p.Branch != "main" || p.Dirty || p.Shallow || p.StateLineage != "" || p.StateSerial != 0 {
 		t.Errorf("plan header = %+v", *p)
 	}
-	if diff := cmp.Diff(Summary{New: 3}, p.Summary); diff != "" {
+	if diff := cmp.Diff(plan.Summary{New: 3}, p.Summary); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
 	if !p.HasChanges() {
 		t.Error("HasChanges() = false for a first plan")
 	}
 	want := map[string]fnView{
-		"api":    {Change: New, Reasons: []string{firstRelease}, Steps: allSteps, ChangedFiles: []string{}},
-		"cron":   {Change: New, Reasons: []string{firstRelease}, Steps: allSteps, ChangedFiles: []string{}},
-		"worker": {Change: New, Reasons: []string{firstRelease}, Steps: codeSteps, ChangedFiles: []string{}},
+		"api":    {Change: plan.New, Reasons: []string{firstRelease}, Steps: allSteps, ChangedFiles: []string{}},
+		"cron":   {Change: plan.New, Reasons: []string{firstRelease}, Steps: allSteps, ChangedFiles: []string{}},
+		"worker": {Change: plan.New, Reasons: []string{firstRelease}, Steps: codeSteps, ChangedFiles: []string{}},
 	}
 	got := map[string]fnView{}
 	for _, f := range p.Functions {
@@ -143,16 +144,22 @@ func TestMakeFirstPlan(t *testing.T) {
 	if p.Functions[2].DepsFingerprint != "" {
 		t.Errorf("worker has no dependencies, yet DepsFingerprint = %q", p.Functions[2].DepsFingerprint)
 	}
-	wantStepReasons := []Step{
-		{StepBuildDependencies, "requirements.txt for python3.12 x86_64 in public.ecr.aws/sam/build-python3.12:latest-x86_64"},
-		{StepPublishLayer, "a layer version for dependency fingerprint " + api.DepsFingerprint[:12]},
-		{StepPackage, "zip functions/api deterministically"},
-		{StepUpload, "store the zip under its content hash (skipped when already stored)"},
-		{StepUpdateCode, "update the code of orders-api"},
-		{StepPublishVersion, "publish an immutable version guarded by CodeSha256 and RevisionId"},
-		{StepMoveAlias, "point alias live at the new version (all-at-once)"},
+	wantStepReasons := [][2]string{
+		{string(plan.StepBuildDependencies), "requirements.txt for python3.12 x86_64 in public.ecr.aws/sam/build-python3.12:latest-x86_64"},
+		{string(plan.StepPublishLayer), "a layer version for dependency fingerprint " + api.DepsFingerprint[:12]},
+		{string(plan.StepPackage), "zip 2 files of functions/api deterministically"},
+		{string(plan.StepUpload), "store the zip under its content hash (skipped when already stored)"},
+		{string(plan.StepUpdateCode), "update the code of orders-api and publish it as a version (one call, guarded by RevisionId)"},
+		{string(plan.StepMoveAlias), "point alias live at the new version (all-at-once)"},
 	}
-	if diff := cmp.Diff(wantStepReasons, api.Steps); diff != "" {
+	var gotStepReasons [][2]string
+	for _, s := range api.Steps {
+		gotStepReasons = append(gotStepReasons, [2]string{string(s.Name), s.Reason})
+		if err := s.Check(); err != nil {
+			t.Errorf("step %s: %v", s.Name, err)
+		}
+	}
+	if diff := cmp.Diff(wantStepReasons, gotStepReasons); diff != "" {
 		t.Errorf("api steps (-want +got):\n%s", diff)
 	}
 }
@@ -186,7 +193,7 @@ func TestMakeChanges(t *testing.T) {
 				r.write("functions/api/app.py", "def handler(e, c): return 'api v2'\n")
 				r.commit("api v2")
 			},
-			want: map[string]fnView{"api": {Change: Changed, Steps: codeSteps,
+			want: map[string]fnView{"api": {Change: plan.Changed, Steps: codeSteps,
 				Reasons:      []string{"source functions/api changed since {base}: 1 file"},
 				ChangedFiles: []string{"functions/api/app.py"}}},
 		},
@@ -197,7 +204,7 @@ func TestMakeChanges(t *testing.T) {
 				r.write("libs/shared/more.py", "x = 1\n")
 				r.commit("shared")
 			},
-			want: map[string]fnView{"api": {Change: Changed, Steps: codeSteps,
+			want: map[string]fnView{"api": {Change: plan.Changed, Steps: codeSteps,
 				Reasons:      []string{"watched libs/shared changed since {base}: 2 files"},
 				ChangedFiles: []string{"libs/shared/more.py", "libs/shared/util.py"}}},
 		},
@@ -207,7 +214,7 @@ func TestMakeChanges(t *testing.T) {
 				r.write("functions/api/requirements.txt", "requests==2.33.0\n")
 				r.commit("bump requests")
 			},
-			want: map[string]fnView{"api": {Change: Changed, Steps: allSteps,
+			want: map[string]fnView{"api": {Change: plan.Changed, Steps: allSteps,
 				Reasons:      []string{"source functions/api changed since {base}: 1 file"},
 				ChangedFiles: []string{"functions/api/requirements.txt"}}},
 		},
@@ -217,7 +224,7 @@ func TestMakeChanges(t *testing.T) {
 				r.write("deps/cron/requirements.txt", "boto3==1.36.0\n")
 				r.commit("bump boto3")
 			},
-			want: map[string]fnView{"cron": {Change: Changed, Steps: depsSteps,
+			want: map[string]fnView{"cron": {Change: plan.Changed, Steps: depsSteps,
 				Reasons:      []string{"deps/cron/requirements.txt changed since {base}", depsReason},
 				ChangedFiles: []string{"deps/cron/requirements.txt"}}},
 		},
@@ -227,7 +234,7 @@ func TestMakeChanges(t *testing.T) {
 				r.write("deps/cron/requirements.lock", "boto3==1.35.0 --hash=sha256:bb\n")
 				r.commit("relock")
 			},
-			want: map[string]fnView{"cron": {Change: Changed, Steps: depsSteps,
+			want: map[string]fnView{"cron": {Change: plan.Changed, Steps: depsSteps,
 				Reasons:      []string{"deps/cron/requirements.lock changed since {base}", depsReason},
 				ChangedFiles: []string{"deps/cron/requirements.lock"}}},
 		},
@@ -236,28 +243,28 @@ func TestMakeChanges(t *testing.T) {
 			edit: func(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Document) {
 				fn(m, "api").BuildImage = "public.ecr.aws/sam/build-python3.12:1.120.0-x86_64"
 			},
-			want: map[string]fnView{"api": {Change: Changed, Steps: depsSteps, Reasons: []string{depsReason}, ChangedFiles: []string{}}},
+			want: map[string]fnView{"api": {Change: plan.Changed, Steps: depsSteps, Reasons: []string{depsReason}, ChangedFiles: []string{}}},
 		},
 		{
 			name: "alias only",
 			edit: func(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Document) {
 				fn(m, "worker").Alias = "prod"
 			},
-			want: map[string]fnView{"worker": {Change: Changed, Steps: []string{StepMoveAlias}, Reasons: []string{"alias changed from live to prod"}, ChangedFiles: []string{}}},
+			want: map[string]fnView{"worker": {Change: plan.Changed, Steps: []string{string(plan.StepMoveAlias)}, Reasons: []string{"alias changed from live to prod"}, ChangedFiles: []string{}}},
 		},
 		{
 			name: "packaging settings",
 			edit: func(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Document) {
 				fn(m, "worker").Exclude = []string{"**/*.test.js"}
 			},
-			want: map[string]fnView{"worker": {Change: Changed, Steps: codeSteps, Reasons: []string{settingsWhy}, ChangedFiles: []string{}}},
+			want: map[string]fnView{"worker": {Change: plan.Changed, Steps: codeSteps, Reasons: []string{settingsWhy}, ChangedFiles: []string{}}},
 		},
 		{
 			name: "architecture: code and dependencies",
 			edit: func(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Document) {
 				fn(m, "api").Architecture = "arm64"
 			},
-			want: map[string]fnView{"api": {Change: Changed, Steps: allSteps, Reasons: []string{settingsWhy}, ChangedFiles: []string{}}},
+			want: map[string]fnView{"api": {Change: plan.Changed, Steps: allSteps, Reasons: []string{settingsWhy}, ChangedFiles: []string{}}},
 		},
 		{
 			name: "function_name changed",
@@ -265,7 +272,7 @@ func TestMakeChanges(t *testing.T) {
 				fn(m, "worker").Name = "worker-v2"
 				fn(m, "worker").Create = &manifest.Create{Role: "arn:aws:iam::123456789012:role/worker"}
 			},
-			want: map[string]fnView{"worker": {Change: New, Steps: codeSteps,
+			want: map[string]fnView{"worker": {Change: plan.New, Steps: codeSteps,
 				Reasons: []string{"function_name changed from worker to worker-v2"}, ChangedFiles: []string{}}},
 		},
 		{
@@ -273,7 +280,7 @@ func TestMakeChanges(t *testing.T) {
 			edit: func(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Document) {
 				r.write("functions/worker/main.js", "exports.handler = async () => 'dirty'\n")
 			},
-			want: map[string]fnView{"worker": {Change: Changed, Steps: codeSteps,
+			want: map[string]fnView{"worker": {Change: plan.Changed, Steps: codeSteps,
 				Reasons: []string{"uncommitted changes: 1 file"}, ChangedFiles: []string{}, Uncommitted: []string{"functions/worker/main.js"}}},
 			wantDirty: true,
 		},
@@ -283,7 +290,7 @@ func TestMakeChanges(t *testing.T) {
 				fn(m, "worker").Exclude = []string{"**/*.test.js"}
 				r.write("functions/worker/main.js", "exports.handler = async () => 'dirty'\n")
 			},
-			want: map[string]fnView{"worker": {Change: Changed, Steps: codeSteps,
+			want: map[string]fnView{"worker": {Change: plan.Changed, Steps: codeSteps,
 				Reasons: []string{settingsWhy, "uncommitted changes: 1 file"}, ChangedFiles: []string{}, Uncommitted: []string{"functions/worker/main.js"}}},
 			wantDirty: true,
 		},
@@ -296,10 +303,10 @@ func TestMakeChanges(t *testing.T) {
 				r.write("libs/shared/util.py", "dirty\n")
 			},
 			want: map[string]fnView{
-				"worker": {Change: Changed, Steps: codeSteps,
+				"worker": {Change: plan.Changed, Steps: codeSteps,
 					Reasons:      []string{"source functions/worker changed since {base}: 1 file", "uncommitted changes: 1 file"},
 					ChangedFiles: []string{"functions/worker/main.js"}, Uncommitted: []string{"functions/worker/extra.js"}},
-				"api": {Change: Changed, Steps: codeSteps,
+				"api": {Change: plan.Changed, Steps: codeSteps,
 					Reasons: []string{"uncommitted changes: 1 file"}, ChangedFiles: []string{}, Uncommitted: []string{"libs/shared/util.py"}},
 			},
 			wantDirty: true,
@@ -310,7 +317,7 @@ func TestMakeChanges(t *testing.T) {
 				st.Functions["worker"].Dirty = true
 				st.Functions["worker"].CodeFingerprint = "fingerprint-of-a-dirty-tree"
 			},
-			want: map[string]fnView{"worker": {Change: Changed, Steps: codeSteps,
+			want: map[string]fnView{"worker": {Change: plan.Changed, Steps: codeSteps,
 				Reasons: []string{"the last release was made from uncommitted changes; this one is from the commit"}, ChangedFiles: []string{}}},
 		},
 		{
@@ -320,7 +327,7 @@ func TestMakeChanges(t *testing.T) {
 				st.Functions["worker"].CodeFingerprint = "older"
 				st.Functions["cron"].Commit = strings.Repeat("ab", 20) // unchanged: no diff needed, no note
 			},
-			want: map[string]fnView{"worker": {Change: Changed, Steps: codeSteps,
+			want: map[string]fnView{"worker": {Change: plan.Changed, Steps: codeSteps,
 				Reasons: []string{"fingerprint differs from the release of abababa (that commit is not in this clone)"}, ChangedFiles: []string{}}},
 			wantNotes: []string{"commit abababa of an earlier release is not in this clone (shallow clone or rewritten history): changes were found by comparing fingerprints, without a file list"},
 		},
@@ -332,21 +339,21 @@ func TestMakeChanges(t *testing.T) {
 				fp := planned(t, makePlan(t, r, m, st), "worker")
 				st.Functions["worker"].InFlight = &state.Release{
 					Commit: fp.Previous.Commit, CodeFingerprint: fp.CodeFingerprint,
-					Done: map[string]string{StepUpload: "2026-01-01T00:00:02Z", StepPackage: "2026-01-01T00:00:01Z"},
+					Done: map[string]string{string(plan.StepUpload): "2026-01-01T00:00:02Z", string(plan.StepPackage): "2026-01-01T00:00:01Z"},
 				}
 			},
-			want: map[string]fnView{"worker": {Change: Changed, Steps: codeSteps,
+			want: map[string]fnView{"worker": {Change: plan.Changed, Steps: codeSteps,
 				Reasons:      []string{"source functions/worker changed since {base}: 1 file", "resumes an interrupted release (package, upload done)"},
-				ChangedFiles: []string{"functions/worker/main.js"}, Resume: []string{StepPackage, StepUpload}}},
+				ChangedFiles: []string{"functions/worker/main.js"}, Resume: []string{string(plan.StepPackage), string(plan.StepUpload)}}},
 		},
 		{
 			name: "interrupted release of other content does not resume",
 			edit: func(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Document) {
 				r.write("functions/worker/main.js", "exports.handler = async () => 'v3'\n")
 				r.commit("worker v3")
-				st.Functions["worker"].InFlight = &state.Release{CodeFingerprint: "of-v2", Done: map[string]string{StepPackage: "t"}}
+				st.Functions["worker"].InFlight = &state.Release{CodeFingerprint: "of-v2", Done: map[string]string{string(plan.StepPackage): "t"}}
 			},
-			want: map[string]fnView{"worker": {Change: Changed, Steps: codeSteps,
+			want: map[string]fnView{"worker": {Change: plan.Changed, Steps: codeSteps,
 				Reasons:      []string{"source functions/worker changed since {base}: 1 file"},
 				ChangedFiles: []string{"functions/worker/main.js"}}},
 		},
@@ -368,20 +375,20 @@ func TestMakeChanges(t *testing.T) {
 			p := makePlan(t, r, m, st)
 
 			want := map[string]fnView{}
-			var summary Summary
+			var summary plan.Summary
 			for _, f := range m.Functions {
 				v, ok := tt.want[f.Label]
 				if !ok {
-					v = fnView{Change: Unchanged, Reasons: []string{}, ChangedFiles: []string{}}
+					v = fnView{Change: plan.Unchanged, Reasons: []string{}, ChangedFiles: []string{}}
 				}
 				for i, s := range v.Reasons {
-					v.Reasons[i] = strings.ReplaceAll(s, "{base}", ShortHash(base))
+					v.Reasons[i] = strings.ReplaceAll(s, "{base}", plan.ShortHash(base))
 				}
 				want[f.Label] = v
 				switch v.Change {
-				case New:
+				case plan.New:
 					summary.New++
-				case Changed:
+				case plan.Changed:
 					summary.Changed++
 				default:
 					summary.Unchanged++
@@ -417,7 +424,7 @@ func TestMakeChanges(t *testing.T) {
 	}
 }
 
-func planned(t *testing.T, p *Plan, label string) FunctionPlan {
+func planned(t *testing.T, p *plan.Plan, label string) plan.FunctionPlan {
 	t.Helper()
 	for _, f := range p.Functions {
 		if f.Name == label {
@@ -425,7 +432,7 @@ func planned(t *testing.T, p *Plan, label string) FunctionPlan {
 		}
 	}
 	t.Fatalf("%s is not in the plan", label)
-	return FunctionPlan{}
+	return plan.FunctionPlan{}
 }
 
 func TestMakeSortsByLabel(t *testing.T) {
@@ -452,13 +459,13 @@ func TestMakeTargets(t *testing.T) {
 	r.commit("two")
 
 	p := makePlan(t, r, m, st, "w*")
-	if len(p.Functions) != 1 || p.Functions[0].Name != "worker" || p.Functions[0].Change != Changed {
+	if len(p.Functions) != 1 || p.Functions[0].Name != "worker" || p.Functions[0].Change != plan.Changed {
 		t.Errorf("plan for target w* = %+v", p.Functions)
 	}
 	if diff := cmp.Diff([]string{"w*"}, p.Targets); diff != "" {
 		t.Errorf("Targets (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(Summary{Changed: 1}, p.Summary); diff != "" {
+	if diff := cmp.Diff(plan.Summary{Changed: 1}, p.Summary); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
 	if len(p.Notes) != 0 {

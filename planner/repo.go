@@ -242,14 +242,6 @@ func (r *Repo) diffPath(oldRoot, newRoot *object.Tree, p string) ([]string, erro
 	return out, nil
 }
 
-// ShortHash is the 7-character form of a commit hash.
-func ShortHash(h string) string {
-	if len(h) > 7 {
-		return h[:7]
-	}
-	return h
-}
-
 // treeModeString is the octal mode git writes in tree objects.
 func treeModeString(m filemode.FileMode) string {
 	return fmt.Sprintf("%o", uint32(m))

@@ -7,7 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/lambdas-dev/lambdas/cli"
+	"github.com/lambdas-dev/lambdas/cmd/lambdas/internal/cli"
 )
 
 func main() {

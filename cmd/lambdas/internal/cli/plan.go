@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lambdas-dev/lambdas/manifest"
-	"github.com/lambdas-dev/lambdas/planner"
+	"github.com/lambdas-dev/lambdas/cmd/lambdas/internal/operation"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 	"github.com/lambdas-dev/lambdas/state"
 )
 
@@ -35,8 +35,12 @@ Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes.`,
 				return err
 			}
 			if f.out != "" {
-				if err := planner.Save(f.out, p); err != nil {
+				data, err := plan.Encode(p)
+				if err != nil {
 					return err
+				}
+				if err := state.WriteFileAtomic(f.out, data); err != nil {
+					return fmt.Errorf("write plan file: %w", err)
 				}
 			}
 			format := f.format
@@ -73,35 +77,14 @@ Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes.`,
 }
 
 // makePlan loads the manifest, the repository and the state, and plans.
-func (g *globals) makePlan(ctx context.Context, targets []string) (*planner.Plan, error) {
+func (g *globals) makePlan(ctx context.Context, targets []string) (*plan.Plan, error) {
 	m, repo, err := g.loadManifest()
 	if err != nil {
 		return nil, err
 	}
-	backend, err := stateBackend(m)
+	sm, err := operation.LoadState(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	sm, err := state.Load(ctx, backend)
-	if err != nil {
-		return nil, err
-	}
-	return planFrom(m, repo, sm.Snapshot(), targets)
-}
-
-// planFrom plans from a manifest, repository and state already loaded (by
-// apply and mark-released, under the state lock).
-func planFrom(m *manifest.Manifest, repo *planner.Repo, doc *state.Document, targets []string) (*planner.Plan, error) {
-	p, err := planner.Make(planner.Input{Manifest: m, Repo: repo, State: doc, Targets: targets, ToolVersion: Version()})
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range p.Functions {
-		if f.HasStep(planner.StepBuildDependencies) {
-			// Said at plan time, so nobody learns it from a broken function.
-			p.Notes = append(p.Notes, "this version of lambdas does not build dependency layers yet: apply skips build-dependencies and publish-layer (ship dependencies inside source until then)")
-			break
-		}
-	}
-	return p, nil
+	return operation.Plan(operation.Inputs{Manifest: m, Repo: repo, ToolVersion: Version()}, sm.Snapshot(), targets)
 }

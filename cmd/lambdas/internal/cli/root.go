@@ -16,10 +16,11 @@ import (
 
 	"github.com/lambdas-dev/lambdas/manifest"
 	"github.com/lambdas-dev/lambdas/planner"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 	"github.com/lambdas-dev/lambdas/state"
 )
 
-// version is set at build time with -ldflags "-X github.com/lambdas-dev/lambdas/cli.version=v1.2.3".
+// version is set at build time with -ldflags "-X github.com/lambdas-dev/lambdas/cmd/lambdas/internal/cli.version=v1.2.3".
 var version = ""
 
 // Version returns the tool's version.
@@ -147,18 +148,6 @@ func (g *globals) loadManifest() (*manifest.Manifest, *planner.Repo, error) {
 	return m, repo, nil
 }
 
-// stateBackend returns where the state lives.
-func stateBackend(m *manifest.Manifest) (*state.LocalFile, error) {
-	if m.Project.StateS3 != nil {
-		return nil, fmt.Errorf("project.state = s3://%s/%s: state in S3 is not supported by this version of lambdas yet; use a local path (the default is .lambdas/state.json)", m.Project.StateS3.Bucket, m.Project.StateS3.Prefix)
-	}
-	display := m.Project.StateFile
-	if rel, err := filepath.Rel(m.Dir, m.Project.StateFile); err == nil && !strings.HasPrefix(rel, "..") {
-		display = rel
-	}
-	return &state.LocalFile{Path: m.Project.StateFile, Display: display}, nil
-}
-
 // color reports whether to color output written to w.
 func (g *globals) color(w io.Writer) bool {
 	if g.noColor || g.json {
@@ -187,7 +176,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.json {
-				return writeJSON(g.stdout, map[string]any{"version": Version(), "plan_format_version": planner.FormatVersion, "state_format_version": state.FormatVersion})
+				return writeJSON(g.stdout, map[string]any{"version": Version(), "plan_format_version": plan.FormatVersion, "state_format_version": state.FormatVersion})
 			}
 			fmt.Fprintf(g.stdout, "lambdas %s\n", Version())
 			return nil

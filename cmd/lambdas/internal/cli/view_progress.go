@@ -15,7 +15,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/lambdas-dev/lambdas/executor"
-	"github.com/lambdas-dev/lambdas/planner"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 )
 
 // progressView shows an apply as it runs.
@@ -24,7 +24,7 @@ type progressView interface {
 	Close()
 }
 
-func (g *globals) progressView(mode string, p *planner.Plan) progressView {
+func (g *globals) progressView(mode string, p *plan.Plan) progressView {
 	if mode == "auto" || mode == "" {
 		switch {
 		case g.json:
@@ -66,7 +66,7 @@ type linesView struct {
 }
 
 func (v *linesView) Report(e executor.Event) {
-	if e.Kind == executor.EventStart && e.Step != planner.StepPackage {
+	if e.Kind == executor.EventStart && e.Step != string(plan.StepPackage) {
 		return // the done/skip line says it all; starts only add noise in CI logs
 	}
 	v.mu.Lock()
@@ -92,7 +92,7 @@ type barsView struct {
 	w        io.Writer
 }
 
-func newBarsView(w io.Writer, p *planner.Plan) *barsView {
+func newBarsView(w io.Writer, p *plan.Plan) *barsView {
 	v := &barsView{progress: mpb.New(mpb.WithOutput(w), mpb.WithWidth(30), mpb.WithRefreshRate(120*time.Millisecond)),
 		bars: map[string]*mpb.Bar{}, current: map[string]string{}, w: w}
 	width := 0
@@ -102,7 +102,7 @@ func newBarsView(w io.Writer, p *planner.Plan) *barsView {
 		}
 	}
 	for _, f := range p.Functions {
-		if f.Change == planner.Unchanged {
+		if f.Change == plan.Unchanged {
 			continue
 		}
 		name := f.Name

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/lambdas-dev/lambdas/planner"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 )
 
 // How many changed files a human view lists before it just counts.
@@ -37,29 +37,29 @@ func (p palette) red(s string) string    { return p.wrap("31", s) }
 func (p palette) bold(s string) string   { return p.wrap("1", s) }
 func (p palette) dim(s string) string    { return p.wrap("2", s) }
 
-func symbol(c planner.Change) string {
+func symbol(c plan.Change) string {
 	switch c {
-	case planner.New:
+	case plan.New:
 		return "+"
-	case planner.Changed:
+	case plan.Changed:
 		return "~"
 	}
 	return "="
 }
 
-func stepNames(steps []planner.Step) string {
+func stepNames(steps []plan.Step) string {
 	names := make([]string, len(steps))
 	for i, s := range steps {
-		names[i] = s.Name
+		names[i] = string(s.Name)
 	}
 	return strings.Join(names, " → ")
 }
 
 // renderPlanHuman prints the plan like terraform plan: a line per function
 // with its symbol, then the reasons, the files and the steps.
-func renderPlanHuman(w io.Writer, p *planner.Plan, color bool) error {
+func renderPlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 	c := palette{color}
-	head := planner.ShortHash(p.Head)
+	head := plan.ShortHash(p.Head)
 	if p.Branch != "" {
 		head += " (" + p.Branch + ")"
 	}
@@ -75,9 +75,9 @@ func renderPlanHuman(w io.Writer, p *planner.Plan, color bool) error {
 	for _, f := range p.Functions {
 		sym := symbol(f.Change)
 		switch f.Change {
-		case planner.New:
+		case plan.New:
 			sym = c.green(sym)
-		case planner.Changed:
+		case plan.Changed:
 			sym = c.yellow(sym)
 		default:
 			sym = c.dim(sym)
@@ -87,7 +87,7 @@ func renderPlanHuman(w io.Writer, p *planner.Plan, color bool) error {
 			name += " " + c.dim("("+f.FunctionName+")")
 		}
 		fmt.Fprintf(w, "  %s %s %s\n", sym, c.bold(name), c.dim(string(f.Change)))
-		if f.Change == planner.Unchanged {
+		if f.Change == plan.Unchanged {
 			continue
 		}
 		for _, r := range f.Reasons {
@@ -122,10 +122,10 @@ func renderPlanHuman(w io.Writer, p *planner.Plan, color bool) error {
 }
 
 // renderPlanMarkdown prints the plan for a pull-request comment.
-func renderPlanMarkdown(w io.Writer, p *planner.Plan) error {
+func renderPlanMarkdown(w io.Writer, p *plan.Plan) error {
 	s := p.Summary
 	fmt.Fprintf(w, "### lambdas plan: %s\n\n", p.Project)
-	fmt.Fprintf(w, "At `%s`", planner.ShortHash(p.Head))
+	fmt.Fprintf(w, "At `%s`", plan.ShortHash(p.Head))
 	if p.Branch != "" {
 		fmt.Fprintf(w, " on `%s`", p.Branch)
 	}

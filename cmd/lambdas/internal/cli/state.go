@@ -1,15 +1,13 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/lambdas-dev/lambdas/manifest"
-	"github.com/lambdas-dev/lambdas/planner"
+	"github.com/lambdas-dev/lambdas/cmd/lambdas/internal/operation"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 	"github.com/lambdas-dev/lambdas/state"
 )
 
@@ -27,11 +25,7 @@ func newStateCmd(g *globals) *cobra.Command {
 			if m == nil {
 				return err
 			}
-			backend, err := stateBackend(m)
-			if err != nil {
-				return err
-			}
-			sm, err := state.Load(cmd.Context(), backend)
+			sm, err := operation.LoadState(cmd.Context(), m)
 			if err != nil {
 				return err
 			}
@@ -53,8 +47,8 @@ does not redeploy all of them. It refuses a dirty tree.`,
 			if err != nil {
 				return err
 			}
-			return withStateLock(cmd.Context(), m, "mark-released", lockTimeout, func(sm *state.Manager) error {
-				p, err := planFrom(m, repo, sm.Snapshot(), targets)
+			return operation.WithStateLock(cmd.Context(), m, "mark-released", lockTimeout, func(sm *state.Manager) error {
+				p, err := operation.Plan(operation.Inputs{Manifest: m, Repo: repo, ToolVersion: Version()}, sm.Snapshot(), targets)
 				if err != nil {
 					return err
 				}
@@ -75,7 +69,7 @@ does not redeploy all of them. It refuses a dirty tree.`,
 					return nil
 				})
 				if err == nil {
-					fmt.Fprintf(g.stdout, "Recorded %d %s as released at %s.\n", len(p.Functions), plural(len(p.Functions), "function", "functions"), planner.ShortHash(p.Head))
+					fmt.Fprintf(g.stdout, "Recorded %d %s as released at %s.\n", len(p.Functions), plural(len(p.Functions), "function", "functions"), plan.ShortHash(p.Head))
 				}
 				return err
 			})
@@ -85,25 +79,4 @@ does not redeploy all of them. It refuses a dirty tree.`,
 	mark.Flags().DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
 	cmd.AddCommand(mark)
 	return cmd
-}
-
-// withStateLock runs fn with the state locked and freshly loaded.
-func withStateLock(ctx context.Context, m *manifest.Manifest, operation string, timeout time.Duration, fn func(*state.Manager) error) error {
-	backend, err := stateBackend(m)
-	if err != nil {
-		return err
-	}
-	lockCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	host, _ := os.Hostname()
-	unlock, err := backend.Lock(lockCtx, state.LockInfo{ID: fmt.Sprintf("%d", os.Getpid()), Operation: operation, Who: fmt.Sprintf("pid %d on %s", os.Getpid(), host), Created: time.Now().UTC()})
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	sm, err := state.Load(ctx, backend)
-	if err != nil {
-		return err
-	}
-	return fn(sm)
 }

@@ -1,0 +1,108 @@
+package operation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/lambdas-dev/lambdas/executor"
+	"github.com/lambdas-dev/lambdas/planner/plan"
+	"github.com/lambdas-dev/lambdas/state"
+)
+
+// ApplyOptions tune an apply.
+type ApplyOptions struct {
+	Targets     []string
+	PlanFile    string // apply this saved plan instead of planning
+	Parallelism int
+	FailFast    bool
+	LockTimeout time.Duration
+	AllowDirty  bool
+}
+
+// ApplyView is how an apply talks to its user.
+type ApplyView interface {
+	// Plan shows the plan about to be applied.
+	Plan(p *plan.Plan) error
+	// NoChanges says there is nothing to do.
+	NoChanges() error
+	// Confirm asks to go ahead; saved says the plan came from a file (it was
+	// reviewed when it was made). An error cancels the apply.
+	Confirm(saved bool) error
+	// Progress returns the reporter for the apply's events; Close ends it.
+	Progress(p *plan.Plan) ProgressView
+	// Summary shows the result.
+	Summary(res *executor.Result) error
+}
+
+// ProgressView receives an apply's events as they happen.
+type ProgressView interface {
+	executor.Reporter
+	Close()
+}
+
+// ErrDirty says the worktree has uncommitted changes an apply would release.
+var ErrDirty = errors.New("the worktree has uncommitted changes under the functions' paths; commit them, or pass --allow-dirty to release them anyway")
+
+// Apply plans (or loads and checks a saved plan) under the state lock, and
+// releases what changed. The result is nil when nothing was applied.
+func Apply(ctx context.Context, in Inputs, o ApplyOptions, v ApplyView) (*executor.Result, error) {
+	if o.Parallelism < 1 {
+		return nil, fmt.Errorf("--parallelism must be at least 1")
+	}
+	var saved *plan.Plan
+	targets := o.Targets
+	if o.PlanFile != "" {
+		if len(o.Targets) > 0 {
+			return nil, fmt.Errorf("--target cannot be used with a saved plan: the plan already names its functions")
+		}
+		data, err := os.ReadFile(o.PlanFile)
+		if err != nil {
+			return nil, fmt.Errorf("read plan file: %w", err)
+		}
+		if saved, err = plan.Decode(data, o.PlanFile); err != nil {
+			return nil, err
+		}
+		targets = saved.Targets
+	}
+	var res *executor.Result
+	err := WithStateLock(ctx, in.Manifest, "apply", o.LockTimeout, func(sm *state.Manager) error {
+		p, err := Plan(in, sm.Snapshot(), targets)
+		if err != nil {
+			return err
+		}
+		if saved != nil {
+			if err := saved.CheckCurrent(p); err != nil {
+				return err
+			}
+			p = saved
+		}
+		if err := v.Plan(p); err != nil {
+			return err
+		}
+		if !p.HasChanges() {
+			return v.NoChanges()
+		}
+		if p.Dirty && !o.AllowDirty {
+			return ErrDirty
+		}
+		if err := v.Confirm(saved != nil); err != nil {
+			return err
+		}
+		cfg, s3Opts, err := LoadAWS(ctx, in.Manifest)
+		if err != nil {
+			return err
+		}
+		progress := v.Progress(p)
+		ex := executor.New(cfg, in.Manifest, sm, executor.Options{Parallelism: o.Parallelism, FailFast: o.FailFast, Reporter: progress}, s3Opts...)
+		res, err = ex.Apply(ctx, p)
+		progress.Close()
+		if err != nil {
+			return err
+		}
+		return v.Summary(res)
+	})
+	return res, err
+}

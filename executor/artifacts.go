@@ -1,0 +1,84 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// upload stores the zip at <prefix>/<function>/<sha256>/app.zip, once, and
+// copies it to <prefix>/<function>/latest/app.zip.
+func (e *Executor) upload(ctx context.Context, r *release) error {
+	loc := e.manifest.Project.Artifacts
+	if loc == nil {
+		return skip("no project.artifacts: the zip goes to Lambda directly")
+	}
+	prefix := loc.Prefix
+	if prefix != "" {
+		prefix += "/"
+	}
+	hexSum := fmt.Sprintf("%x", r.zip.SHA256)
+	key := prefix + r.fn.Label + "/" + hexSum + "/app.zip"
+	latest := prefix + r.fn.Label + "/latest/app.zip"
+	r.artifactBucket, r.artifactKey = loc.Bucket, key
+
+	_, err := e.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(key)})
+	exists := err == nil
+	if err != nil && !isS3NotFound(err) {
+		return fmt.Errorf("check s3://%s/%s: %w", loc.Bucket, key, err)
+	}
+	if !exists {
+		f, err := os.Open(r.zip.Path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = e.s3.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(loc.Bucket), Key: aws.String(key), Body: f, ContentLength: aws.Int64(r.zip.Size),
+			ContentType: aws.String("application/zip"),
+			Metadata:    map[string]string{"code-sha256": r.zip.CodeSha256, "commit": r.head},
+		})
+		if err != nil {
+			return fmt.Errorf("upload s3://%s/%s: %w", loc.Bucket, key, err)
+		}
+	}
+	_, err = e.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(latest), CopySource: aws.String(loc.Bucket + "/" + key)})
+	if err != nil {
+		return fmt.Errorf("copy to s3://%s/%s: %w", loc.Bucket, latest, err)
+	}
+	if exists {
+		return skip("s3://%s/%s already stored (latest/ updated)", loc.Bucket, key)
+	}
+	return nil
+}
+
+func isS3NotFound(err error) bool {
+	var nf *s3types.NotFound
+	var nsk *s3types.NoSuchKey
+	if errors.As(err, &nf) || errors.As(err, &nsk) {
+		return true
+	}
+	return strings.Contains(err.Error(), "StatusCode: 404")
+}
+
+func (r *release) artifactURL() string { return "s3://" + r.artifactBucket + "/" + r.artifactKey }
+
+// code is where Lambda takes the package from: the uploaded artifact, or
+// the zip itself when there is no artifacts bucket.
+func (r *release) code() (*types.FunctionCode, error) {
+	if r.artifactKey != "" {
+		return &types.FunctionCode{S3Bucket: aws.String(r.artifactBucket), S3Key: aws.String(r.artifactKey)}, nil
+	}
+	data, err := os.ReadFile(r.zip.Path)
+	if err != nil {
+		return nil, err
+	}
+	return &types.FunctionCode{ZipFile: data}, nil
+}
