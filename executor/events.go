@@ -15,6 +15,7 @@ const (
 	EventNote     = "note"     // something worth saying, e.g. a function was created
 	EventFail     = "fail"     // a step failed; the function's release stops
 	EventReleased = "released" // the function's release is complete
+	EventLog      = "log"      // a line of a build's output
 )
 
 // Event is one thing that happened during an apply, for the progress views.

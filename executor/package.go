@@ -13,14 +13,74 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lambdas-dev/lambdas/executor/pack"
+	"github.com/lambdas-dev/lambdas/manifest"
 	"github.com/lambdas-dev/lambdas/planner/plan"
 )
 
-// packageAll builds every package first: limits and bad symlinks fail the
-// whole apply before any AWS call.
+// Packager makes a function's zip from its planned package: exactly the
+// files of the plan's list, or a build's output and the list's bundled
+// files. apply and `lambdas package` both use it.
+type Packager struct {
+	RepoRoot string
+	// WorkDir holds builds' outputs and the zips, one folder per function.
+	WorkDir string
+	// Log receives a build's output, line by line (may be nil).
+	Log func(function, line string)
+	// zips bounds the zips written at once: each already compresses on
+	// every core.
+	zipsOnce sync.Once
+	zips     chan struct{}
+}
+
+// Package builds (when the function has a build) and zips one function.
+func (p *Packager) Package(ctx context.Context, fn *manifest.Function, fp *plan.FunctionPlan) (*pack.Result, error) {
+	pk := fp.Package
+	if pk == nil {
+		return nil, fmt.Errorf("%s: package: the plan has no file list", fn.Label)
+	}
+	dir := filepath.Join(p.WorkDir, fn.Label)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	files := make([]pack.File, 0, len(pk.Entries))
+	if pk.Build != nil {
+		out, err := p.build(ctx, fn, pk, filepath.Join(dir, "build"))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, out...)
+	}
+	for _, e := range pk.Entries {
+		files = append(files, pack.File{
+			Name: e.Path, Path: filepath.Join(p.RepoRoot, filepath.FromSlash(e.File)), Display: e.File,
+			Exec: e.Exec, Size: e.Size, ModTime: e.ModTime,
+		})
+	}
+	p.zipsOnce.Do(func() { p.zips = make(chan struct{}, 2) })
+	select {
+	case p.zips <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-p.zips }()
+	return pack.Write(ctx, fn.Label, files, filepath.Join(dir, "zip"), pack.Options{})
+}
+
+// build runs the function's build and lists its output (include and
+// exclude applied), for the zip.
+func (p *Packager) build(ctx context.Context, fn *manifest.Function, pk *plan.Package, work string) ([]pack.File, error) {
+	return nil, fmt.Errorf("%s: build: builds are not supported by this version of lambdas yet", fn.Label)
+}
+
+// packageAll builds and zips every package first: a failing build, a limit
+// or a file changed since the plan fails the whole apply before any AWS
+// call, so nothing is changed.
 func (e *Executor) packageAll(ctx context.Context, work []*release) error {
+	p := &Packager{RepoRoot: e.manifest.RepoRoot, WorkDir: e.workDir, Log: func(function, line string) {
+		e.opts.Reporter.Report(Event{Time: time.Now(), Function: function, Step: string(plan.StepBuild), Kind: EventLog, Message: line})
+	}}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2) // each Build already compresses in parallel
+	g.SetLimit(e.opts.Parallelism)
 	var mu sync.Mutex
 	var errs []error
 	for _, r := range work {
@@ -30,7 +90,7 @@ func (e *Executor) packageAll(ctx context.Context, work []*release) error {
 		g.Go(func() error {
 			t := time.Now()
 			e.report(r, plan.StepPackage, EventStart, "")
-			err := e.pack(gctx, r)
+			err := e.pack(gctx, p, r)
 			if err != nil {
 				e.report(r, plan.StepPackage, EventFail, err.Error())
 				mu.Lock()
@@ -53,12 +113,8 @@ func (e *Executor) packageAll(ctx context.Context, work []*release) error {
 // maxDirectZip is the largest zip Lambda takes inline (ZipFile).
 const maxDirectZip = 50 * 1024 * 1024
 
-func (e *Executor) pack(ctx context.Context, r *release) error {
-	dir := filepath.Join(e.workDir, r.fn.Label)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	res, err := pack.Build(ctx, pack.Spec{RepoRoot: e.manifest.RepoRoot, Source: r.fn.Source, Include: r.fn.Include, Exclude: r.fn.Exclude, Function: r.fn.Label}, dir, pack.Options{})
+func (e *Executor) pack(ctx context.Context, p *Packager, r *release) error {
+	res, err := p.Package(ctx, r.fn, r.plan)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,14 @@ func (e *Executor) steps() map[plan.StepName]stepFunc {
 		plan.StepPublishLayer:      e.publishLayer,
 		plan.StepAttachLayer:       e.attachLayer,
 		plan.StepUpload:            e.upload,
-		plan.StepUpdateCode:        e.updateCode,
+		plan.StepUpdateCode: func(ctx context.Context, r *release) error {
+			// Bridge until update-code publishes in the same call: publish here.
+			var sk errSkip
+			if err := e.updateCode(ctx, r); err != nil && !errors.As(err, &sk) {
+				return err
+			}
+			return e.publishVersion(ctx, r)
+		},
 		plan.StepPublishVersion:    e.publishVersion,
 		plan.StepMoveAlias:         e.moveAlias,
 	}

@@ -57,7 +57,26 @@ type Function struct {
 	Alias        string // defaults to "live"
 	Deploy       Deploy
 	Create       *Create // nil: the function must already exist (Terraform creates it)
+	Bundles      []Bundle
+	Build        *Build // nil: no build, the source folder is zipped
 	Range        hcl.Range
+}
+
+// Bundle packages a folder or file from elsewhere in the repository at a
+// path of the zip.
+type Bundle struct {
+	From  string // repo-relative, slash-separated, cleaned
+	To    string // path inside the zip
+	Range hcl.Range
+}
+
+// Build makes the package from the source folder.
+type Build struct {
+	Preset  string // "go", "esbuild", or "" for Command
+	Command string
+	Output  string // for Command: folder relative to Source whose files are zipped
+	Timeout time.Duration
+	Range   hcl.Range
 }
 
 // Deploy is how traffic moves to a new version.

@@ -81,4 +81,3 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	return out
 }
-

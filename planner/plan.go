@@ -8,9 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -28,6 +26,9 @@ type Input struct {
 	State       *state.Document
 	Targets     []string // globs over labels and function names; empty = all
 	ToolVersion string
+	// Region is where the release goes (project.region, or the AWS
+	// environment's); "" when unknown.
+	Region string
 }
 
 // maxChangedFiles bounds the changed files a plan lists per function.
@@ -40,22 +41,27 @@ func Make(in Input) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	var watched []string
-	for _, f := range fns {
-		watched = append(watched, Paths(f)...)
-	}
-	dirty, err := in.Repo.Uncommitted(watched)
+	v, err := newView(in.Repo)
 	if err != nil {
+		return nil, err
+	}
+	// Every path the functions name is scanned for uncommitted changes at
+	// once (in parallel); symlink targets elsewhere are scanned as found.
+	var roots []string
+	for _, f := range fns {
+		roots = append(roots, Paths(f)...)
+	}
+	if err := v.scan(roots); err != nil {
 		return nil, fmt.Errorf("look for uncommitted changes: %w", err)
 	}
 	p := &plan.Plan{
 		FormatVersion: plan.FormatVersion,
 		ToolVersion:   in.ToolVersion,
 		Project:       m.Project.Name,
+		Region:        in.Region,
 		ManifestHash:  m.Hash,
 		Head:          in.Repo.Head.String(),
 		Branch:        in.Repo.Branch,
-		Dirty:         len(dirty) > 0,
 		Shallow:       in.Repo.Shallow,
 		StateLineage:  in.State.Lineage,
 		StateSerial:   in.State.Serial,
@@ -63,26 +69,28 @@ func Make(in Input) (*plan.Plan, error) {
 		Functions:     []plan.FunctionPlan{},
 	}
 	missingNoted := map[string]bool{}
+	var errs []error // every function's problem at once, not the first only
 	for _, f := range fns {
-		fp, note, err := planFunction(in, f, dirty)
+		fp, note, err := planFunction(in, v, f)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		if note != "" && !missingNoted[note] {
 			missingNoted[note] = true
 			p.Notes = append(p.Notes, note)
 		}
-		switch fp.Change {
-		case plan.New:
-			p.Summary.New++
-		case plan.Changed:
-			p.Summary.Changed++
-		default:
-			p.Summary.Unchanged++
+		if len(fp.Uncommitted) > 0 {
+			p.Dirty = true
 		}
 		p.Functions = append(p.Functions, fp)
 	}
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+		return nil, errors.Join(errs...)
+	}
 	sort.Slice(p.Functions, func(i, j int) bool { return p.Functions[i].Name < p.Functions[j].Name })
+	p.Recount()
 	if len(in.Targets) == 0 {
 		for _, label := range in.State.Labels() {
 			if !hasLabel(m.Functions, label) {
@@ -136,9 +144,14 @@ func Select(fns []*manifest.Function, targets []string) ([]*manifest.Function, e
 	return out, nil
 }
 
-// Paths are the repo-relative paths whose content shapes a function.
+// Paths are the repo-relative paths a function names: its source, bundles,
+// watched paths and dependency files. (What its symlinks lead to is found
+// while listing its package.)
 func Paths(f *manifest.Function) []string {
 	ps := append([]string{f.Source}, f.Watch...)
+	for _, b := range f.Bundles {
+		ps = append(ps, b.From)
+	}
 	if f.Dependencies != "" {
 		ps = append(ps, f.Dependencies)
 	}
@@ -152,37 +165,48 @@ func under(file, p string) bool {
 	return p == "." || file == p || strings.HasPrefix(file, p+"/")
 }
 
-func planFunction(in Input, f *manifest.Function, dirty []Uncommitted) (plan.FunctionPlan, string, error) {
-	var mine []Uncommitted
-	for _, u := range dirty {
-		for _, p := range Paths(f) {
-			if under(u.Path, p) {
-				mine = append(mine, u)
-				break
-			}
-		}
-	}
+func planFunction(in Input, v *gitView, f *manifest.Function) (plan.FunctionPlan, string, error) {
 	fp := plan.FunctionPlan{
-		Name:            f.Label,
-		FunctionName:    f.Name,
-		Runtime:         f.Runtime,
-		Architecture:    f.Architecture,
-		Alias:           f.Alias,
-		CodeFingerprint: CodeFingerprint(in.Repo, f, mine),
-		ChangedFiles:    []string{},
-		Steps:           []plan.Step{},
-		Reasons:         []string{},
+		Name:         f.Label,
+		FunctionName: f.Name,
+		Runtime:      f.Runtime,
+		Architecture: f.Architecture,
+		Alias:        f.Alias,
+		ChangedFiles: []string{},
+		Steps:        []plan.Step{},
+		Reasons:      []string{},
 	}
+	pk, roots, err := v.listPackage(f)
+	if err != nil {
+		return fp, "", fmt.Errorf("%s: %w", f.Label, err)
+	}
+	fp.Package = pk
+	watched, err := v.items(f.Watch)
+	if err != nil {
+		return fp, "", fmt.Errorf("%s: watch: %w", f.Label, err)
+	}
+	fp.CodeFingerprint = codeFingerprint(f, pk, watched)
 	if f.Dependencies != "" {
-		dfp, err := DepsFingerprint(in.Manifest.RepoRoot, f)
+		deps, err := v.items([]string{f.Dependencies, f.Lockfile})
 		if err != nil {
-			return fp, "", err
+			return fp, "", fmt.Errorf("%s: dependencies: %w", f.Label, err)
 		}
-		fp.DepsFingerprint = dfp
+		fp.DepsFingerprint = depsFingerprint(f, deps)
+	}
+	// The uncommitted changes that matter: those that change what the zip
+	// holds (an edit to an excluded file does not), or a watched or
+	// dependency file.
+	extra := append(append([]string{}, f.Watch...), f.Dependencies, f.Lockfile)
+	var mine []Uncommitted
+	for _, u := range v.allChanges() {
+		if inRoots(u.Path, roots, f.Include, f.Exclude) || underAny(u.Path, extra) {
+			mine = append(mine, u)
+		}
 	}
 	for _, u := range mine {
 		fp.Uncommitted = append(fp.Uncommitted, u.Path)
 	}
+	inputs := rootPaths(roots, extra)
 
 	prev := in.State.Functions[f.Label]
 	if prev != nil && prev.Commit != "" {
@@ -204,7 +228,7 @@ func planFunction(in Input, f *manifest.Function, dirty []Uncommitted) (plan.Fun
 
 	if fp.Change != plan.New {
 		if codeChanged || depsChanged {
-			files, err := in.Repo.ChangedFiles(prev.Commit, Paths(f))
+			files, err := in.Repo.ChangedFiles(prev.Commit, inputs)
 			switch {
 			case errors.Is(err, ErrCommitMissing):
 				note = fmt.Sprintf("commit %s of an earlier release is not in this clone (shallow clone or rewritten history): changes were found by comparing fingerprints, without a file list", plan.ShortHash(prev.Commit))
@@ -212,15 +236,22 @@ func planFunction(in Input, f *manifest.Function, dirty []Uncommitted) (plan.Fun
 			case err != nil:
 				return fp, "", fmt.Errorf("%s: %w", f.Label, err)
 			default:
-				fp.Reasons = append(fp.Reasons, pathReasons(f, files, prev.Commit)...)
+				// Only files that reach the package (or are watched) are news.
+				kept := files[:0]
+				for _, file := range files {
+					if inRoots(file, roots, f.Include, f.Exclude) || underAny(file, extra) {
+						kept = append(kept, file)
+					}
+				}
+				files = kept
+				fp.Reasons = append(fp.Reasons, pathReasons(f, roots, files, prev.Commit)...)
 				if len(files) > maxChangedFiles {
 					fp.ChangedFilesOmitted = len(files) - maxChangedFiles
 					files = files[:maxChangedFiles]
 				}
 				fp.ChangedFiles = append(fp.ChangedFiles, files...) // [] rather than null in JSON
-				// Uncommitted content is reported on its own below, not as a settings change.
-				if len(files) == 0 && prev.CodeFingerprint != CodeFingerprint(in.Repo, f, nil) && !prev.Dirty {
-					fp.Reasons = append(fp.Reasons, "packaging settings changed (source, include, exclude, watch, runtime or architecture)")
+				if len(files) == 0 && len(mine) == 0 && !prev.Dirty && prev.CodeFingerprint != fp.CodeFingerprint {
+					fp.Reasons = append(fp.Reasons, "packaging settings changed (source, include, exclude, bundles, build, watch, runtime or architecture)")
 				}
 				if prev.Dirty && len(files) == 0 && len(mine) == 0 {
 					fp.Reasons = append(fp.Reasons, "the last release was made from uncommitted changes; this one is from the commit")
@@ -255,8 +286,34 @@ func planFunction(in Input, f *manifest.Function, dirty []Uncommitted) (plan.Fun
 	return fp, note, nil
 }
 
+func underAny(p string, roots []string) bool {
+	for _, r := range roots {
+		if r != "" && under(p, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// rootPaths are the repository paths to diff for a function: where its
+// package comes from, and what it watches.
+func rootPaths(roots []root, extra []string) []string {
+	var out []string
+	for _, r := range roots {
+		if !strings.Contains(r.path, "/.") || !strings.HasSuffix(r.path, "/.") { // a submodule's root is not in this repository's trees
+			out = append(out, r.path)
+		}
+	}
+	for _, e := range extra {
+		if e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // pathReasons says which of a function's paths the changed files fall under.
-func pathReasons(f *manifest.Function, files []string, from string) []string {
+func pathReasons(f *manifest.Function, roots []root, files []string, from string) []string {
 	count := func(p string) int {
 		n := 0
 		for _, file := range files {
@@ -268,8 +325,25 @@ func pathReasons(f *manifest.Function, files []string, from string) []string {
 	}
 	var out []string
 	since := plan.ShortHash(from)
-	if n := count(f.Source); n > 0 {
-		out = append(out, fmt.Sprintf("source %s changed since %s: %d %s", f.Source, since, n, plural(n, "file", "files")))
+	seen := map[string]bool{}
+	for _, r := range roots {
+		if seen[r.path] {
+			continue
+		}
+		seen[r.path] = true
+		n := count(r.path)
+		if n == 0 {
+			continue
+		}
+		what := "source " + r.path
+		switch {
+		case r.path == f.Source:
+		case isBundle(f, r.path):
+			what = "bundled " + r.path
+		default:
+			what = fmt.Sprintf("%s, linked as %s,", r.path, r.zipPath)
+		}
+		out = append(out, fmt.Sprintf("%s changed since %s: %d %s", what, since, n, plural(n, "file", "files")))
 	}
 	for _, w := range f.Watch {
 		if n := count(w); n > 0 {
@@ -282,6 +356,15 @@ func pathReasons(f *manifest.Function, files []string, from string) []string {
 		}
 	}
 	return out
+}
+
+func isBundle(f *manifest.Function, p string) bool {
+	for _, b := range f.Bundles {
+		if b.From == p {
+			return true
+		}
+	}
+	return false
 }
 
 func steps(m *manifest.Manifest, f *manifest.Function, fp plan.FunctionPlan, code, deps, alias bool) []plan.Step {
@@ -344,41 +427,36 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// CodeFingerprint identifies what a function's package is made of: the git
-// tree (or blob) hashes at HEAD of its source and watched paths, the
-// settings that shape the zip, and any uncommitted content under them. A
-// clean tree needs no file read to compute it.
-func CodeFingerprint(r *Repo, f *manifest.Function, uncommitted []Uncommitted) string {
+// codeFingerprint identifies what a function's package is made of: every
+// entry of its file list (zip path, mode, git blob hash), a build's inputs
+// and settings, what it watches, and the settings that shape the release
+// (runtime, architecture). A clean tree needs no file read to compute it.
+func codeFingerprint(f *manifest.Function, pk *plan.Package, watched []item) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "lambdas code fingerprint v1\n")
-	fmt.Fprintf(h, "source %s %s\n", f.Source, r.HeadEntry(f.Source))
-	for _, w := range f.Watch {
-		fmt.Fprintf(h, "watch %s %s\n", w, r.HeadEntry(w))
+	fmt.Fprintf(h, "lambdas code fingerprint v2\nruntime %s\narchitecture %s\n", f.Runtime, f.Architecture)
+	if b := pk.Build; b != nil {
+		fmt.Fprintf(h, "build %q %q %q %s handler %q\ninclude %q\nexclude %q\n", b.Kind, b.Command, b.Output, b.Timeout, f.Handler, pk.Include, pk.Exclude)
+		for _, e := range pk.Inputs {
+			fmt.Fprintf(h, "input %s %t %s\n", e.Path, e.Exec, e.Blob)
+		}
 	}
-	fmt.Fprintf(h, "include %q\nexclude %q\n", f.Include, f.Exclude)
-	fmt.Fprintf(h, "runtime %s\narchitecture %s\n", f.Runtime, f.Architecture)
-	for _, u := range uncommitted {
-		fmt.Fprintf(h, "uncommitted %s %s %s\n", u.Path, u.Kind, u.Hash)
+	for _, e := range pk.Entries {
+		fmt.Fprintf(h, "entry %s %t %s\n", e.Path, e.Exec, e.Blob)
+	}
+	for _, w := range watched {
+		fmt.Fprintf(h, "watch %s %o %s\n", w.path, uint32(w.mode), w.hash)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// DepsFingerprint is the SHA-256 of the dependency descriptor and its
-// lockfile, with the runtime, architecture and build image: everything that
-// decides what a dependency build produces.
-func DepsFingerprint(repoRoot string, f *manifest.Function) (string, error) {
+// depsFingerprint identifies what a dependency build produces: the
+// descriptor and lockfile (their git blob hashes, from git's view like
+// code), the runtime, architecture and build image.
+func depsFingerprint(f *manifest.Function, files []item) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "lambdas deps fingerprint v1\nruntime %s\narchitecture %s\nimage %s\n", f.Runtime, f.Architecture, f.BuildImage)
-	for _, p := range []string{f.Dependencies, f.Lockfile} {
-		if p == "" {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(p)))
-		if err != nil {
-			return "", fmt.Errorf("%s: read dependency descriptor: %w", f.Label, err)
-		}
-		sum := sha256.Sum256(data)
-		fmt.Fprintf(h, "file %s %x\n", filepath.Base(p), sum)
+	fmt.Fprintf(h, "lambdas deps fingerprint v2\nruntime %s\narchitecture %s\nimage %s\n", f.Runtime, f.Architecture, f.BuildImage)
+	for _, it := range files {
+		fmt.Fprintf(h, "file %s %s\n", path.Base(it.path), it.hash)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil))
 }

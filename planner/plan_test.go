@@ -102,7 +102,7 @@ var (
 	allSteps     = []string{string(plan.StepBuildDependencies), string(plan.StepPublishLayer), string(plan.StepPackage), string(plan.StepUpload), string(plan.StepUpdateCode), string(plan.StepMoveAlias)}
 	depsSteps    = []string{string(plan.StepBuildDependencies), string(plan.StepPublishLayer), string(plan.StepAttachLayer), string(plan.StepPublishVersion), string(plan.StepMoveAlias)}
 	depsReason   = "dependency fingerprint changed (descriptor, lockfile, runtime, architecture or build image)"
-	settingsWhy  = "packaging settings changed (source, include, exclude, watch, runtime or architecture)"
+	settingsWhy  = "packaging settings changed (source, include, exclude, bundles, build, watch, runtime or architecture)"
 	firstRelease = "first release: the state has no release of this function"
 )
 
@@ -253,11 +253,15 @@ func TestMakeChanges(t *testing.T) {
 			want: map[string]fnView{"worker": {Change: plan.Changed, Steps: []string{string(plan.StepMoveAlias)}, Reasons: []string{"alias changed from live to prod"}, ChangedFiles: []string{}}},
 		},
 		{
-			name: "packaging settings",
+			// The list is what counts: an exclude that leaves it as it was
+			// changes nothing, and neither does a commit of an excluded file.
+			name: "an exclude that leaves the list as it is, and a commit of an excluded file",
 			edit: func(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Document) {
 				fn(m, "worker").Exclude = []string{"**/*.test.js"}
+				r.write("functions/worker/main.test.js", "test('x', () => {})\n")
+				r.commit("a test")
+				r.write("functions/worker/other.test.js", "uncommitted test\n")
 			},
-			want: map[string]fnView{"worker": {Change: plan.Changed, Steps: codeSteps, Reasons: []string{settingsWhy}, ChangedFiles: []string{}}},
 		},
 		{
 			name: "architecture: code and dependencies",
@@ -287,11 +291,13 @@ func TestMakeChanges(t *testing.T) {
 		{
 			name: "packaging settings and uncommitted changes",
 			edit: func(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Document) {
-				fn(m, "worker").Exclude = []string{"**/*.test.js"}
+				fn(m, "worker").Architecture = "arm64"
 				r.write("functions/worker/main.js", "exports.handler = async () => 'dirty'\n")
 			},
 			want: map[string]fnView{"worker": {Change: plan.Changed, Steps: codeSteps,
-				Reasons: []string{settingsWhy, "uncommitted changes: 1 file"}, ChangedFiles: []string{}, Uncommitted: []string{"functions/worker/main.js"}}},
+				// With uncommitted changes the fingerprint says nothing more
+				// precise than that.
+				Reasons: []string{"uncommitted changes: 1 file"}, ChangedFiles: []string{}, Uncommitted: []string{"functions/worker/main.js"}}},
 			wantDirty: true,
 		},
 		{
@@ -518,30 +524,57 @@ func TestSelect(t *testing.T) {
 	}
 }
 
+// fingerprints plans f alone in the repository at root and returns its code
+// and dependency fingerprints.
+func fingerprints(t *testing.T, root string, f *manifest.Function) (code, deps string) {
+	t.Helper()
+	r, err := OpenRepo(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &manifest.Manifest{RepoRoot: root, Project: manifest.Project{Name: "shop"}, Functions: []*manifest.Function{f}}
+	p, err := Make(Input{Manifest: m, Repo: r, State: state.NewDocument()})
+	if err != nil {
+		t.Fatalf("Make: %v", err)
+	}
+	return p.Functions[0].CodeFingerprint, p.Functions[0].DepsFingerprint
+}
+
 func TestCodeFingerprint(t *testing.T) {
 	r, _ := planRepo(t)
-	repo := r.open()
+	r.write("functions/api/tests/test_app.py", "def test(): pass\n")
+	r.commit("tests")
 	base := func() *manifest.Function { return testManifest(r.root).Functions[0] }
-	ref := CodeFingerprint(repo, base(), nil)
+	ref, _ := fingerprints(t, r.root, base())
 
 	tests := []struct {
 		name   string
 		change func(f *manifest.Function)
-		dirty  []Uncommitted
+		edit   func(r *testRepo) // a worktree edit, undone after the case
 		same   bool
 	}{
-		{name: "identical", change: func(f *manifest.Function) {}, same: true},
-		{name: "include", change: func(f *manifest.Function) { f.Include = []string{"**/*.py"} }},
-		{name: "exclude", change: func(f *manifest.Function) { f.Exclude = []string{"tests/**"} }},
+		{name: "identical", same: true},
+		{name: "include that changes the list", change: func(f *manifest.Function) { f.Include = []string{"**/*.py"} }},
+		{name: "exclude that changes the list", change: func(f *manifest.Function) { f.Exclude = []string{"tests/**"} }},
 		{name: "runtime", change: func(f *manifest.Function) { f.Runtime = "python3.13" }},
 		{name: "architecture", change: func(f *manifest.Function) { f.Architecture = "arm64" }},
 		{name: "source", change: func(f *manifest.Function) { f.Source = "functions/cron" }},
 		{name: "another watch", change: func(f *manifest.Function) { f.Watch = append(f.Watch, "docs") }},
 		{name: "no watch", change: func(f *manifest.Function) { f.Watch = nil }},
-		{name: "dirty content", change: func(f *manifest.Function) {}, dirty: []Uncommitted{{Path: "functions/api/app.py", Kind: "modified", Hash: "1111"}}},
-		{name: "other dirty content", change: func(f *manifest.Function) {}, dirty: []Uncommitted{{Path: "functions/api/app.py", Kind: "modified", Hash: "2222"}}},
-		{name: "dirty: deleted", change: func(f *manifest.Function) {}, dirty: []Uncommitted{{Path: "functions/api/app.py", Kind: "deleted"}}},
+		{name: "a bundle", change: func(f *manifest.Function) { f.Bundles = []manifest.Bundle{{From: "libs/shared", To: "shared"}} }},
+		{name: "dirty content", edit: func(r *testRepo) { r.write("functions/api/app.py", "dirty 1\n") }},
+		{name: "other dirty content", edit: func(r *testRepo) { r.write("functions/api/app.py", "dirty 2\n") }},
+		{name: "dirty: deleted", edit: func(r *testRepo) { r.remove("functions/api/app.py") }},
+		{name: "untracked file", edit: func(r *testRepo) { r.write("functions/api/new.py", "new\n") }},
 		// Not part of the package: these leave the code fingerprint alone.
+		{name: "include that keeps the list", change: func(f *manifest.Function) { f.Include = []string{"**"} }, same: true},
+		{name: "exclude of nothing", change: func(f *manifest.Function) { f.Exclude = []string{"nothing/**"} }, same: true},
+		{name: "ignored file", edit: func(r *testRepo) {
+			r.write(".gitignore", "*.pyc\n")
+			r.git("add", ".gitignore")
+			r.git("commit", "-qm", "ignore")
+			r.write("functions/api/app.pyc", "bytecode\n")
+		}, same: true},
 		{name: "alias", change: func(f *manifest.Function) { f.Alias = "prod" }, same: true},
 		{name: "function name", change: func(f *manifest.Function) { f.Name = "other" }, same: true},
 		{name: "label", change: func(f *manifest.Function) { f.Label = "other" }, same: true},
@@ -551,8 +584,17 @@ func TestCodeFingerprint(t *testing.T) {
 	seen := map[string]string{}
 	for _, tt := range tests {
 		f := base()
-		tt.change(f)
-		got := CodeFingerprint(repo, f, tt.dirty)
+		if tt.change != nil {
+			tt.change(f)
+		}
+		if tt.edit != nil {
+			tt.edit(r)
+		}
+		got, _ := fingerprints(t, r.root, f)
+		if tt.edit != nil {
+			r.git("reset", "-q", "--hard")
+			r.git("clean", "-qfdx")
+		}
 		if same := got == ref; same != tt.same {
 			t.Errorf("%s: fingerprint same as the reference = %v, want %v", tt.name, same, tt.same)
 		}
@@ -562,16 +604,20 @@ func TestCodeFingerprint(t *testing.T) {
 			}
 			seen[got] = tt.name
 		}
+		ref, _ = fingerprints(t, r.root, base()) // the ignore commit moved HEAD
 	}
 
-	// A commit under the source or a watched path changes it; one elsewhere does not.
+	// A commit under the source or a watched path changes it; one elsewhere,
+	// or to an excluded file, does not.
+	excluding := func() *manifest.Function { f := base(); f.Exclude = []string{"tests/**"}; return f }
+	ref, _ = fingerprints(t, r.root, excluding())
 	for _, c := range []struct {
 		file string
 		same bool
-	}{{"docs/README.md", true}, {"functions/api/new.py", false}, {"libs/shared/util.py", false}} {
+	}{{"docs/README.md", true}, {"functions/api/tests/test_app.py", true}, {"functions/api/new.py", false}, {"libs/shared/util.py", false}} {
 		r.write(c.file, "changed "+c.file+"\n")
 		r.commit(c.file)
-		got := CodeFingerprint(r.open(), base(), nil)
+		got, _ := fingerprints(t, r.root, excluding())
 		if (got == ref) != c.same {
 			t.Errorf("after committing %s: fingerprint unchanged = %v, want %v", c.file, got == ref, c.same)
 		}
@@ -580,21 +626,16 @@ func TestCodeFingerprint(t *testing.T) {
 }
 
 func TestDepsFingerprint(t *testing.T) {
-	r, _ := planRepo(t)
-	base := func() *manifest.Function { return testManifest(r.root).Functions[1] } // cron: descriptor and lockfile
-	ref, err := DepsFingerprint(r.root, base())
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name   string
 		change func(f *manifest.Function)
 		files  map[string]string
+		commit bool
 		same   bool
 	}{
 		{name: "identical", same: true},
-		{name: "descriptor content", files: map[string]string{"deps/cron/requirements.txt": "boto3==1.36.0\n"}},
-		{name: "lockfile content", files: map[string]string{"deps/cron/requirements.lock": "other\n"}},
+		{name: "descriptor content", files: map[string]string{"deps/cron/requirements.txt": "boto3==1.36.0\n"}, commit: true},
+		{name: "lockfile content", files: map[string]string{"deps/cron/requirements.lock": "other\n"}, commit: true},
 		{name: "runtime", change: func(f *manifest.Function) { f.Runtime = "python3.13" }},
 		{name: "architecture", change: func(f *manifest.Function) { f.Architecture = "x86_64" }},
 		{name: "build image", change: func(f *manifest.Function) { f.BuildImage = "build-python:arm64-2" }},
@@ -602,38 +643,29 @@ func TestDepsFingerprint(t *testing.T) {
 		// Content, not place: a descriptor moved with the same bytes keeps it.
 		{name: "descriptor moved", change: func(f *manifest.Function) {
 			f.Dependencies, f.Lockfile = "moved/requirements.txt", "moved/requirements.lock"
-		}, files: map[string]string{"moved/requirements.txt": "boto3==1.35.0\n", "moved/requirements.lock": "boto3==1.35.0 --hash=sha256:aa\n"}, same: true},
-		{name: "source and alias", change: func(f *manifest.Function) { f.Source, f.Alias = "elsewhere", "prod" }, same: true},
+		}, files: map[string]string{"moved/requirements.txt": "boto3==1.35.0\n", "moved/requirements.lock": "boto3==1.35.0 --hash=sha256:aa\n"}, commit: true, same: true},
+		{name: "source and alias", change: func(f *manifest.Function) { f.Source, f.Alias = "functions/worker", "prod" }, same: true},
 		{name: "uncommitted content counts", files: map[string]string{"deps/cron/requirements.txt": "boto3==9\n"}},
 	}
+	r, _ := planRepo(t)
+	_, ref := fingerprints(t, r.root, testManifest(r.root).Functions[1]) // cron: descriptor and lockfile
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			// DepsFingerprint reads files only: a plain folder will do.
-			r := &testRepo{t: t, root: t.TempDir()}
-			r.files(map[string]string{
-				"deps/cron/requirements.txt":  "boto3==1.35.0\n",
-				"deps/cron/requirements.lock": "boto3==1.35.0 --hash=sha256:aa\n",
-			})
+			r, _ := planRepo(t)
 			f := testManifest(r.root).Functions[1]
 			if tt.change != nil {
 				tt.change(f)
 			}
 			r.files(tt.files)
-			got, err := DepsFingerprint(r.root, f)
-			if err != nil {
-				t.Fatal(err)
+			if tt.commit {
+				r.commit(tt.name)
 			}
+			_, got := fingerprints(t, r.root, f)
 			if (got == ref) != tt.same {
 				t.Errorf("fingerprint same as the reference = %v, want %v", got == ref, tt.same)
 			}
 		})
-	}
-
-	f := base()
-	f.Dependencies = "deps/cron/missing.txt"
-	if _, err := DepsFingerprint(r.root, f); err == nil || !strings.Contains(err.Error(), "cron: read dependency descriptor") {
-		t.Errorf("missing descriptor: err = %v, want one naming the function", err)
 	}
 }
 

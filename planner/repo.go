@@ -32,6 +32,9 @@ type Repo struct {
 	// prefetched is the index and folder cache, read in the background from
 	// OpenRepo on: decoding them overlaps with loading the manifest.
 	prefetched chan prefetch
+
+	configOnce sync.Once
+	config     map[string]string // see configValue
 }
 
 type prefetch struct {

@@ -113,7 +113,7 @@ func TestLinkedWorktree(t *testing.T) {
 		{Path: "fn/lib.py", Kind: "modified", Hash: blob(t, "staged in the worktree\n")},
 		{Path: "fn/new.py", Kind: "untracked", Hash: blob(t, "untracked in the worktree\n")},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, statOnly); diff != "" {
 		t.Errorf("worktree Uncommitted (-want +got):\n%s", diff)
 	}
 	if h := repo.HeadEntry("fn/app.py").String(); h != blob(t, "feature\n") {

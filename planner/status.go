@@ -26,10 +26,21 @@ import (
 // Uncommitted is one path whose worktree or index content differs from HEAD.
 type Uncommitted struct {
 	Path string // repo-relative
-	Kind string // modified, added, deleted, untracked, conflict
+	// Kind: modified, added, deleted, untracked, conflict, or special (a
+	// tracked path that is now a named pipe, socket or device: git sees it
+	// as modified, and nothing can be packaged from it).
+	Kind string
 	// Hash is the git hash of what is there now ("" when deleted), so that
 	// a fingerprint of a dirty tree changes when the dirty content changes.
+	// For worktree content it is what git would store: after the clean
+	// conversions .gitattributes and core.autocrlf ask for.
 	Hash string
+	// Mode is the git mode of what is there now (0 when deleted); Size and
+	// ModTime (Unix ns) are the worktree file's, for the packager's check
+	// that nothing changed since the plan.
+	Mode    filemode.FileMode
+	Size    int64
+	ModTime int64
 }
 
 // Uncommitted lists the uncommitted changes (staged, unstaged, untracked and
@@ -50,7 +61,7 @@ func (r *Repo) Uncommitted(paths []string) ([]Uncommitted, error) {
 		indexTime = fi.ModTime()
 	}
 	scanStart := time.Now()
-	s := &scanner{repo: r, entries: idx.Entries, indexTime: indexTime, ignores: newIgnores(r.Root, r.gitDir), dirs: dirs}
+	s := &scanner{repo: r, entries: idx.Entries, indexTime: indexTime, ignores: newIgnores(r.Root, r.gitDir), dirs: dirs, fileMode: r.fileMode()}
 	roots := collapse(paths)
 	results := make([][]Uncommitted, len(roots))
 	var g errgroup.Group
@@ -69,6 +80,18 @@ func (r *Repo) Uncommitted(paths []string) ([]Uncommitted, error) {
 	for _, r := range results {
 		out = append(out, r...)
 	}
+	// Files whose stat differs from the index, and untracked files, are
+	// hashed now, all at once: as git would store them (attributes, eol).
+	hashed, err := r.hashWorktree(s.suspects)
+	if err != nil {
+		return nil, err
+	}
+	for i, sus := range s.suspects {
+		if u, changed := sus.resolve(hashed[i]); changed {
+			out = append(out, u)
+		}
+	}
+	out = dedupe(out)
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }
@@ -103,6 +126,59 @@ type scanner struct {
 	indexTime time.Time
 	ignores   *ignores
 	dirs      *dirCache
+	fileMode  bool // core.fileMode: an executable bit in the worktree counts
+
+	mu       sync.Mutex
+	suspects []*suspect // files to hash before they can be judged
+}
+
+// suspect is a worktree file that must be hashed to tell whether it changed:
+// untracked, or tracked with a stat that differs from its index entry.
+type suspect struct {
+	rel, abs string
+	info     fs.FileInfo
+	mode     filemode.FileMode // worktree mode as git would record it
+	entry    *index.Entry      // nil when untracked
+	staged   *Uncommitted      // the staged change at this path, if any
+}
+
+// resolve judges a suspect once its content hash is known.
+func (s *suspect) resolve(h plumbing.Hash) (Uncommitted, bool) {
+	u := Uncommitted{Path: s.rel, Hash: h.String(), Mode: s.mode, Size: s.info.Size(), ModTime: s.info.ModTime().UnixNano()}
+	if s.entry == nil {
+		u.Kind = "untracked"
+		return u, true
+	}
+	if h == s.entry.Hash && s.mode == s.entry.Mode {
+		return Uncommitted{}, false
+	}
+	u.Kind = "modified"
+	return u, true
+}
+
+func (s *scanner) addSuspect(sus *suspect) {
+	s.mu.Lock()
+	s.suspects = append(s.suspects, sus)
+	s.mu.Unlock()
+}
+
+// dedupe keeps one change per path, the worktree's over the index's (the
+// worktree's content is what would be committed and packaged), sorted.
+func dedupe(us []Uncommitted) []Uncommitted {
+	rank := map[string]int{"untracked": 3, "modified": 2, "special": 3, "deleted": 1}
+	best := map[string]Uncommitted{}
+	for _, u := range us {
+		if cur, ok := best[u.Path]; ok && rank[cur.Kind] > rank[u.Kind] {
+			continue
+		}
+		best[u.Path] = u
+	}
+	out := make([]Uncommitted, 0, len(best))
+	for _, u := range best {
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
 }
 
 // under returns the index entries at p or below it. Entries are sorted by
@@ -371,22 +447,27 @@ func (s *scanner) hasTracked(dir string) bool {
 
 func (s *scanner) checkFile(rel, abs string, info fs.FileInfo, byName map[string]*index.Entry, seen map[string]bool, changes map[string]Uncommitted) error {
 	e, tracked := byName[rel]
+	special := !info.Mode().IsRegular() && info.Mode()&fs.ModeSymlink == 0
 	if !tracked {
-		if s.ignores.match(rel, false) {
+		// Named pipes, sockets and devices are not files git can store: it
+		// skips them, and so do we, without opening them (a pipe would
+		// block the read for ever).
+		if special || s.ignores.match(rel, false) {
 			return nil
 		}
-		h, err := hashWorktree(abs, info)
-		if err != nil {
-			return err
-		}
-		changes[rel] = Uncommitted{Path: rel, Kind: "untracked", Hash: h.String()}
+		s.addSuspect(&suspect{rel: rel, abs: abs, info: info, mode: s.worktreeMode(info, nil)})
 		return nil
 	}
 	seen[rel] = true
 	if e.SkipWorktree {
 		return nil
 	}
-	mode := worktreeMode(info)
+	if special {
+		// git reports a tracked file that became a pipe as modified.
+		changes[rel] = Uncommitted{Path: rel, Kind: "special"}
+		return nil
+	}
+	mode := s.worktreeMode(info, e)
 	statSame := mode == e.Mode && uint32(info.Size()) == e.Size && info.ModTime().Equal(e.ModifiedAt)
 	// A file written in the same instant as the index may have changed
 	// without its stat changing ("racy git"): read it.
@@ -394,45 +475,27 @@ func (s *scanner) checkFile(rel, abs string, info fs.FileInfo, byName map[string
 	if statSame && !racy {
 		return nil
 	}
-	h, err := hashWorktree(abs, info)
-	if err != nil {
-		return err
+	sus := &suspect{rel: rel, abs: abs, info: info, mode: mode, entry: e}
+	if staged, ok := changes[rel]; ok {
+		sus.staged = &staged
 	}
-	if h == e.Hash && mode == e.Mode {
-		return nil
-	}
-	if _, staged := changes[rel]; !staged || h != e.Hash {
-		changes[rel] = Uncommitted{Path: rel, Kind: "modified", Hash: h.String()}
-	}
+	s.addSuspect(sus)
 	return nil
 }
 
-func worktreeMode(info fs.FileInfo) filemode.FileMode {
+// worktreeMode is the git mode of a worktree file. With core.fileMode
+// false, the executable bit comes from the index entry, as git does.
+func (s *scanner) worktreeMode(info fs.FileInfo, e *index.Entry) filemode.FileMode {
 	switch {
 	case info.Mode()&fs.ModeSymlink != 0:
 		return filemode.Symlink
-	case info.Mode()&0o111 != 0:
+	case !s.fileMode && e != nil && (e.Mode == filemode.Regular || e.Mode == filemode.Executable):
+		return e.Mode
+	case s.fileMode && info.Mode()&0o111 != 0:
 		return filemode.Executable
 	default:
 		return filemode.Regular
 	}
-}
-
-// hashWorktree is the git blob hash of a worktree file (a link's target for a symlink).
-func hashWorktree(abs string, info fs.FileInfo) (plumbing.Hash, error) {
-	var data []byte
-	var err error
-	if info.Mode()&fs.ModeSymlink != 0 {
-		var target string
-		target, err = os.Readlink(abs)
-		data = []byte(filepath.ToSlash(target))
-	} else {
-		data, err = os.ReadFile(abs)
-	}
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return hashObject("blob", data), nil
 }
 
 // ignores answers "is this untracked path ignored?" from .git/info/exclude,

@@ -50,9 +50,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
+	"time"
 )
 
 // Level is the deflate level every archive is compressed with. It is fixed
@@ -74,7 +76,28 @@ var (
 	ErrSymlink = errors.New("bad symlink")
 	// ErrPattern: an include or exclude pattern is malformed.
 	ErrPattern = errors.New("bad pattern")
+	// ErrName: an archive name is not one to put in a zip (absolute,
+	// "..", a backslash, a duplicate).
+	ErrName = errors.New("bad archive name")
+	// ErrChanged: a file is not what the list says (size, mtime, kind).
+	ErrChanged = errors.New("file changed since it was listed")
+	// ErrLFSPointer: a file is a git LFS pointer, not its content.
+	ErrLFSPointer = errors.New("git LFS pointer")
 )
+
+// File is one entry of an archive that Write packs.
+type File struct {
+	Name string // path inside the archive, slash-separated, relative
+	Path string // absolute OS path of the file to read
+	// Display names the file in messages (a repository path); Name when empty.
+	Display string
+	Exec    bool  // packed as 0755, else 0644
+	Size    int64 // the size it must have
+	// ModTime, when not 0, is the mtime (Unix ns) the file must still have:
+	// a file that changed since it was listed is an error, never a zip of
+	// something else than what was planned.
+	ModTime int64
+}
 
 // Spec says what to pack.
 type Spec struct {
@@ -134,14 +157,7 @@ func Build(ctx context.Context, spec Spec, dir string, opt Options) (*Result, er
 	return res, nil
 }
 
-func build(ctx context.Context, spec Spec, dir string, opt Options) (_ *Result, err error) {
-	if opt.Workers <= 0 {
-		opt.Workers = runtime.GOMAXPROCS(0)
-	}
-	if opt.MaxUnzipped <= 0 {
-		opt.MaxUnzipped = DefaultMaxUnzipped
-	}
-
+func build(ctx context.Context, spec Spec, dir string, opt Options) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -151,12 +167,124 @@ func build(ctx context.Context, spec Spec, dir string, opt Options) (_ *Result, 
 	if err != nil {
 		return nil, err
 	}
-
 	// Everything that can fail cheaply (patterns, symlinks, size, empty
 	// source) fails here, before a byte is compressed.
-	files, total, err := collect(ctx, spec, outReal)
+	files, _, err := collect(ctx, spec, outReal)
 	if err != nil {
 		return nil, err
+	}
+	return write(ctx, files, dir, opt)
+}
+
+// Collect walks spec's folder as Build does and returns the files it would
+// pack, for callers that add files of their own before Write.
+func Collect(ctx context.Context, spec Spec) ([]File, error) {
+	files, _, err := collect(ctx, spec, "")
+	if err != nil {
+		if spec.Function == "" {
+			return nil, fmt.Errorf("package: %w", err)
+		}
+		return nil, fmt.Errorf("%s: package: %w", spec.Function, err)
+	}
+	out := make([]File, len(files))
+	for i, f := range files {
+		out[i] = File{Name: f.name, Path: f.path, Display: f.display, Exec: f.exec, Size: f.size}
+	}
+	return out, nil
+}
+
+// Write packs exactly files into a zip in dir (created when missing), named
+// after its SHA-256 like Build's. Names are checked (relative, no "..", no
+// backslash, no duplicates) and every file must still have the size (and
+// mtime, when given) listed: what is zipped is what was listed. function
+// names the function in errors ("<function>: package: ...").
+func Write(ctx context.Context, function string, files []File, dir string, opt Options) (*Result, error) {
+	fs := make([]file, len(files))
+	for i, f := range files {
+		d := f.Display
+		if d == "" {
+			d = f.Name
+		}
+		fs[i] = file{name: f.Name, path: f.Path, display: d, size: f.Size, exec: f.Exec, modTime: f.ModTime}
+	}
+	res, err := func() (*Result, error) {
+		if err := checkFiles(fs); err != nil {
+			return nil, err
+		}
+		return write(ctx, fs, dir, opt)
+	}()
+	if err != nil {
+		if function == "" {
+			return nil, fmt.Errorf("package: %w", err)
+		}
+		return nil, fmt.Errorf("%s: package: %w", function, err)
+	}
+	return res, nil
+}
+
+// checkFiles validates a given list: names, order, and each file's stat
+// against what the list says. It sorts files by name.
+func checkFiles(files []file) error {
+	slices.SortFunc(files, func(a, b file) int { return strings.Compare(a.name, b.name) })
+	for i, f := range files {
+		if why := badName(f.name); why != "" {
+			return kindErr(ErrName, "%s: archive name %q %s", f.display, f.name, why)
+		}
+		if i > 0 && files[i-1].name == f.name {
+			return kindErr(ErrName, "%s and %s both land on %s in the archive", files[i-1].display, f.display, f.name)
+		}
+		fi, err := os.Lstat(f.path)
+		if err != nil {
+			return kindErr(ErrChanged, "%s: %v (it was there when the plan was made: plan again)", f.display, err)
+		}
+		switch {
+		case !fi.Mode().IsRegular():
+			return kindErr(ErrChanged, "%s is not a regular file now (%s); lambdas never opens pipes, sockets or devices", f.display, fi.Mode().Type())
+		case fi.Size() != f.size:
+			return kindErr(ErrChanged, "%s changed since the plan (%d bytes, planned %d): make the plan again", f.display, fi.Size(), f.size)
+		case f.modTime != 0 && fi.ModTime().UnixNano() != f.modTime:
+			return kindErr(ErrChanged, "%s changed since the plan (modified %s): make the plan again", f.display, fi.ModTime().UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// badName says what is wrong with an archive name, "" when nothing: some
+// extractors write "..", absolute and backslash paths where they say
+// (zip slip).
+func badName(name string) string {
+	switch {
+	case name == "":
+		return "is empty"
+	case strings.Contains(name, `\`):
+		return "contains a backslash, which some unzip tools take for a folder separator (a zip-slip risk); rename the file"
+	case strings.HasPrefix(name, "/"):
+		return "is absolute"
+	case strings.ContainsRune(name, 0):
+		return "contains a NUL byte"
+	}
+	for _, part := range strings.Split(name, "/") {
+		switch part {
+		case "", ".", "..":
+			return "has an empty, \".\" or \"..\" part"
+		}
+	}
+	return ""
+}
+
+func write(ctx context.Context, files []file, dir string, opt Options) (_ *Result, err error) {
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.MaxUnzipped <= 0 {
+		opt.MaxUnzipped = DefaultMaxUnzipped
+	}
+	if len(files) == 0 {
+		return nil, kindErr(ErrNoFiles, "no files to pack")
+	}
+	var total int64
+	for _, f := range files {
+		total += f.size
 	}
 	if total > opt.MaxUnzipped {
 		return nil, kindErr(ErrTooLarge, "unzipped size %s (%d bytes) exceeds the limit of %s (%d bytes)",
@@ -166,6 +294,9 @@ func build(ctx context.Context, spec Spec, dir string, opt Options) (_ *Result, 
 		// archive/zip's CreateRaw writes no zip64 local headers; far
 		// beyond Lambda's limits anyway.
 		return nil, kindErr(ErrTooLarge, "unzipped size %s: archives of 4 GiB or more are not supported", mb(total))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
 	}
 	tmp, err := os.CreateTemp(dir, ".pack-*.zip.tmp")
 	if err != nil {
@@ -179,8 +310,7 @@ func build(ctx context.Context, spec Spec, dir string, opt Options) (_ *Result, 
 	}()
 
 	h := sha256.New()
-	src := path.Clean(filepath.ToSlash(spec.Source))
-	size, err := writeZip(ctx, io.MultiWriter(tmp, h), files, src, dir, opt.Workers)
+	size, err := writeZip(ctx, io.MultiWriter(tmp, h), files, dir, opt.Workers)
 	if err != nil {
 		return nil, err
 	}

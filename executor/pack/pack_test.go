@@ -622,8 +622,8 @@ func TestChangedWhilePacking(t *testing.T) {
 		if err := os.WriteFile(p, []byte(textBytes(1, tc.real)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		files := []file{{name: "f", path: p, size: int64(tc.seen)}}
-		_, err := writeZip(context.Background(), io.Discard, files, "src", dir, 2)
+		files := []file{{name: "f", path: p, display: "src/f", size: int64(tc.seen)}}
+		_, err := writeZip(context.Background(), io.Discard, files, dir, 2)
 		if err == nil || !strings.Contains(err.Error(), "src/f changed while it was being packed") {
 			t.Errorf("real %d, seen %d: error %v", tc.real, tc.seen, err)
 		}

@@ -16,10 +16,12 @@ import (
 
 // file is one archive entry found by the walk.
 type file struct {
-	name string // archive name: slash path relative to Source
-	path string // OS path to read, symlinks resolved
-	size int64
-	exec bool
+	name    string // archive name: slash path relative to Source
+	path    string // OS path to read, symlinks resolved
+	display string // how messages name it
+	size    int64
+	exec    bool
+	modTime int64 // the mtime it must still have (Unix ns); 0: not checked
 }
 
 // walker finds the files to pack. Directories are walked by their real
@@ -153,7 +155,7 @@ func (w *walker) walk(dir, rel string, selected bool, via string) error {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if name == ".git" {
+		if name == ".git" || name == ".lambdas" {
 			continue
 		}
 		p := name
@@ -262,10 +264,11 @@ func (w *walker) link(full, p string, sel bool) error {
 
 func (w *walker) add(name, osPath string, fi fs.FileInfo) {
 	w.files = append(w.files, file{
-		name: name,
-		path: osPath,
-		size: fi.Size(),
-		exec: fi.Mode().Perm()&0o111 != 0,
+		name:    name,
+		path:    osPath,
+		display: w.display(name),
+		size:    fi.Size(),
+		exec:    fi.Mode().Perm()&0o111 != 0,
 	})
 	w.total += fi.Size()
 }

@@ -10,7 +10,6 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path"
 	"sync"
 	"unicode/utf8"
 
@@ -65,8 +64,8 @@ var bufPool = sync.Pool{New: func() any {
 
 // writeZip compresses files on workers goroutines and writes the archive
 // to dst in their order, returning its size. Large files' compressed data
-// is spooled in spoolDir. src is the Source folder, for messages.
-func writeZip(ctx context.Context, dst io.Writer, files []file, src, spoolDir string, workers int) (int64, error) {
+// is spooled in spoolDir.
+func writeZip(ctx context.Context, dst io.Writer, files []file, spoolDir string, workers int) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
@@ -114,7 +113,7 @@ func writeZip(ctx context.Context, dst io.Writer, files []file, src, spoolDir st
 					pc.done <- &output{err: err}
 					continue
 				}
-				pc.done <- compressPiece(fw, pc, src)
+				pc.done <- compressPiece(fw, pc)
 			}
 		})
 	}
@@ -148,7 +147,7 @@ func writeZip(ctx context.Context, dst io.Writer, files []file, src, spoolDir st
 			err = writeSmall(zw, pc.f, crc, out)
 		case pc.last:
 			if err = sp.write(out.comp); err == nil {
-				err = writeLarge(zw, pc.f, crc, sp, src)
+				err = writeLarge(zw, pc.f, crc, sp)
 			}
 			if rerr := sp.reset(); err == nil {
 				err = rerr
@@ -181,10 +180,10 @@ func writeZip(ctx context.Context, dst io.Writer, files []file, src, spoolDir st
 }
 
 // compressPiece reads and deflates one piece with fw, which it resets.
-func compressPiece(fw *flate.Writer, pc *piece, src string) *output {
+func compressPiece(fw *flate.Writer, pc *piece) *output {
 	buf := bufPool.Get().(*pieceBuf)
 	out := &output{buf: buf}
-	name := path.Join(src, pc.f.name)
+	name := pc.f.display
 
 	dict := int(min(pc.off, dictSize))
 	want := dict + pc.n
@@ -205,6 +204,10 @@ func compressPiece(fw *flate.Writer, pc *piece, src string) *output {
 	}
 	if n != want {
 		out.err = fmt.Errorf("%s changed while it was being packed (size was %d bytes)", name, pc.f.size)
+		return out
+	}
+	if pc.first && pc.last && isLFSPointer(in[dict:want]) {
+		out.err = kindErr(ErrLFSPointer, "%s is a git LFS pointer, not the file it stands for: run `git lfs pull` (after `git lfs install`, once) so that the content is there to package", name)
 		return out
 	}
 
@@ -281,7 +284,7 @@ func writeSmall(zw *zip.Writer, f *file, crc uint32, out *output) error {
 // writeLarge adds a file of several pieces whose compressed data is in sp.
 // When deflate did not pay, the file is read again and stored; its CRC
 // must match the one of the pieces.
-func writeLarge(zw *zip.Writer, f *file, crc uint32, sp *spool, src string) error {
+func writeLarge(zw *zip.Writer, f *file, crc uint32, sp *spool) error {
 	fh := header(f)
 	fh.CRC32 = crc
 	if sp.n < f.size {
@@ -300,7 +303,7 @@ func writeLarge(zw *zip.Writer, f *file, crc uint32, sp *spool, src string) erro
 	if err != nil {
 		return err
 	}
-	name := path.Join(src, f.name)
+	name := f.display
 	r, err := os.Open(f.path)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
@@ -386,6 +389,12 @@ func (s *spool) close() {
 		s.f.Close()
 		os.Remove(s.f.Name())
 	}
+}
+
+// isLFSPointer reports whether data is a git LFS pointer file (version line
+// first, under 1 KiB) rather than the content it stands for.
+func isLFSPointer(data []byte) bool {
+	return len(data) < 1024 && bytes.HasPrefix(data, []byte("version https://git-lfs.github.com/spec/"))
 }
 
 type countWriter struct {

@@ -190,11 +190,13 @@ func (f *FunctionPlan) Step(name StepName) *Step {
 // Package is the planned content of a function's zip: ONE list that both
 // the fingerprint and the packager use.
 type Package struct {
-	// Entries are the files, sorted by Path. For a build they are the
-	// build's inputs (what the fingerprint covers), and the zip holds its
-	// output instead.
+	// Entries are the files zipped as they are, sorted by Path: the whole
+	// package, or, with a build, what bundles add to its output.
 	Entries []Entry
-	Build   *Build // nil: the zip holds Entries
+	// Inputs are the files a build reads (its source folder): fingerprinted,
+	// not zipped.
+	Inputs []Entry
+	Build  *Build // nil: the zip holds Entries
 	// Include and Exclude filter a build's output (Entries are already
 	// filtered).
 	Include, Exclude []string

@@ -319,7 +319,7 @@ func TestApplyFailureIsConfinedAndRerunResumes(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("apply exited %d, want 1\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(out, "invoices: publish-version:") || !strings.Contains(errOut, "1 function was not released") {
+	if !strings.Contains(out, "invoices: update-code:") || !strings.Contains(errOut, "1 function was not released") {
 		t.Errorf("the failure should name the function and the step:\n%s\n%s", out, errOut)
 	}
 	if !strings.Contains(out, "Apply complete: 3 released, 0 unchanged, 1 failed") {
@@ -537,8 +537,9 @@ func TestApplyWithoutArtifactsUploadsDirectly(t *testing.T) {
 
 func TestApplyChecksPackagesBeforeAnyAWSCall(t *testing.T) {
 	// Without artifacts a zip over 50 MB cannot go to Lambda directly; an
-	// escaping symlink in another function is refused too. Both are found
-	// before any call: nothing changes.
+	// escaping symlink in another function is refused too (by the plan,
+	// since it is not in git's view). Both are found before any call:
+	// nothing changes.
 	w := newWorld(t, strings.Replace(applyManifest(t), `  artifacts = "s3://${var.bucket}/releases"`+"\n", "", 1))
 	big := make([]byte, 51<<20)
 	rng := rand.New(rand.NewPCG(1, 2)) // incompressible, deterministic
@@ -557,7 +558,18 @@ func TestApplyChecksPackagesBeforeAnyAWSCall(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"nothing was changed", "thumbs: package is", "set project.artifacts", "webhook: package:", "leaves the repository"} {
+	for _, want := range []string{"webhook: symlink functions/webhook/passwd -> /etc/passwd: it leaves the repository"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	w.git("rm", "-q", "functions/webhook/passwd")
+	w.git("commit", "-qm", "no escaping link")
+	code, out, errOut = w.run("apply", "--auto-approve")
+	if code != 1 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"nothing was changed", "thumbs: package is", "set project.artifacts"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
@@ -652,7 +664,7 @@ func TestApplyJSONEvents(t *testing.T) {
 func TestApplyResumesAfterAKill(t *testing.T) {
 	w := newWorld(t, "")
 	bin := filepath.Join(t.TempDir(), "lambdas")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/lambdas").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	// webhook's PublishVersion hangs: the process is killed while waiting for it.

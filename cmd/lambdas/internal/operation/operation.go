@@ -75,7 +75,7 @@ func WithStateLock(ctx context.Context, m *manifest.Manifest, operation string, 
 
 // Plan plans from a manifest, repository and state already loaded.
 func Plan(in Inputs, doc *state.Document, targets []string) (*plan.Plan, error) {
-	p, err := planner.Make(planner.Input{Manifest: in.Manifest, Repo: in.Repo, State: doc, Targets: targets, ToolVersion: in.ToolVersion})
+	p, err := planner.Make(planner.Input{Manifest: in.Manifest, Repo: in.Repo, State: doc, Targets: targets, ToolVersion: in.ToolVersion, Region: Region(in.Manifest)})
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +87,19 @@ func Plan(in Inputs, doc *state.Document, targets []string) (*plan.Plan, error) 
 		}
 	}
 	return p, nil
+}
+
+// Region is where the manifest's functions are released: project.region,
+// or the AWS environment's (AWS_REGION, the profile); "" when neither says.
+func Region(m *manifest.Manifest) string {
+	if m.Project.Region != "" {
+		return m.Project.Region
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		return ""
+	}
+	return cfg.Region
 }
 
 // LoadAWS builds the SDK configuration from the default chain (environment,
