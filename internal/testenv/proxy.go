@@ -674,6 +674,9 @@ func (p *FaultProxy) modifyResponse(resp *http.Response) error {
 			if prev, reused := p.reusePublished(resp.Request, name, m); reused {
 				m, published = prev, false
 				changed = true
+				if v, _ := m["Version"].(string); p.versionPending(name, v) {
+					markVersionPending(m) // not a poll
+				}
 			}
 		}
 		if polls > 0 {

@@ -723,6 +723,41 @@ func TestClassify(t *testing.T) {
 		}
 	}
 
+	// Quota buckets: GetFunction and GetPolicy have their own; Invoke* none;
+	// every other Lambda request, reads included, the shared control plane.
+	for _, tt := range []struct{ method, target, service, op, bucket string }{
+		{"GET", "/2015-03-31/functions/orders", "lambda", "GetFunction", BucketGetFunction},
+		{"GET", "/2015-03-31/functions/orders?Qualifier=7", "lambda", "GetFunction", BucketGetFunction},
+		{"GET", "/2015-03-31/functions/orders/policy", "lambda", "GetPolicy", BucketGetPolicy},
+		{"GET", "/2015-03-31/functions/orders/configuration", "lambda", "GetFunctionConfiguration", BucketControlPlane},
+		{"GET", "/2015-03-31/functions/orders/aliases/live", "lambda", "GetAlias", BucketControlPlane},
+		{"GET", "/2015-03-31/functions/orders/aliases", "lambda", "ListAliases", BucketControlPlane},
+		{"GET", "/2015-03-31/functions/orders/versions", "lambda", "ListVersionsByFunction", BucketControlPlane},
+		{"GET", "/2018-10-31/layers/deps/versions", "lambda", "ListLayerVersions", BucketControlPlane},
+		{"GET", "/2018-10-31/layers/deps/versions/3", "lambda", "GetLayerVersion", BucketControlPlane},
+		{"POST", "/2018-10-31/layers/deps/versions", "lambda", "PublishLayerVersion", BucketControlPlane},
+		{"PUT", "/2015-03-31/functions/orders/code", "lambda", "UpdateFunctionCode", BucketControlPlane},
+		{"PUT", "/2015-03-31/functions/orders/aliases/live", "lambda", "UpdateAlias", BucketControlPlane},
+		{"DELETE", "/2015-03-31/functions/orders", "lambda", "DeleteFunction", BucketControlPlane},
+		{"GET", "/2015-03-31/functions/", "lambda", "ListFunctions", BucketControlPlane},
+		{"GET", "/2016-08-19/account-settings", "lambda", "GetAccountSettings", BucketControlPlane},
+		{"GET", "/2015-03-31/functions/orders/nonsense", "lambda", "", BucketControlPlane},
+		{"POST", "/2015-03-31/functions/orders/invocations", "lambda", "Invoke", ""},
+		{"POST", "/2014-11-13/functions/orders/invoke-async", "lambda", "InvokeAsync", ""},
+		{"POST", "/2021-11-15/functions/orders/response-streaming-invocations", "lambda", "InvokeWithResponseStream", ""},
+		{"PUT", "/bucket/key.zip", "s3", "PutObject", ""},
+		{"GET", "/?Action=GetRole&RoleName=x", "iam", "GetRole", ""},
+	} {
+		r, err := http.NewRequest(tt.method, "http://127.0.0.1:1"+tt.target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set("Authorization", strings.Replace(auth, "%s", tt.service, 1))
+		if info := classify(r); info.operation != tt.op || info.bucket != tt.bucket {
+			t.Errorf("%s %s → %q in bucket %q, want %q in %q", tt.method, tt.target, info.operation, info.bucket, tt.op, tt.bucket)
+		}
+	}
+
 	// The function name of CreateFunction and the Action of a query-protocol
 	// POST are in the body, which must still be there afterwards.
 	body := `{"Code":{"ZipFile":"UEsDBA=="},"FunctionName":"orders","Role":"r"}`

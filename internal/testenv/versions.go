@@ -55,6 +55,14 @@ func (p *FaultProxy) pollVersion(function, version string) bool {
 	return true
 }
 
+// versionPending says whether a version is inside its window, without
+// counting a poll.
+func (p *FaultProxy) versionPending(function, version string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.versions[versionKey(function, version)] > 0
+}
+
 // markVersionPending rewrites a version's configuration to say Pending, in
 // the words AWS uses for a function being created.
 func markVersionPending(cfg map[string]any) {
