@@ -44,6 +44,10 @@ func burst(t *testing.T, n int, call func() error) (passed, throttled int) {
 }
 
 // arrivalSpan is the time between the first and the last arrival of op.
+// Requests are admitted a little after they arrive: callers that need all
+// admissions inside one second check for a span under fastSpan.
+const fastSpan = 800 * time.Millisecond
+
 func arrivalSpan(reqs []Request, op string) time.Duration {
 	var first, last time.Time
 	for _, r := range reqs {
@@ -98,10 +102,10 @@ func TestProxyQuotaBuckets(t *testing.T) {
 
 	reqs := f.proxy.Requests()
 	span := arrivalSpan(reqs, "GetAlias")
-	if aliasOK+aliasThrottled != 30 || aliasOK < 15 || aliasOK > 15*(int(span/time.Second)+1) {
+	if aliasOK+aliasThrottled != 30 || aliasOK < 15 || aliasOK > 15*(int((span+time.Second-fastSpan)/time.Second)+1) {
 		t.Errorf("GetAlias: %d passed, %d throttled, arrivals over %s; want 15 per started second", aliasOK, aliasThrottled, span)
 	}
-	fast := span < time.Second // the usual case; a loaded machine may spread the burst
+	fast := span < fastSpan // the usual case; a loaded machine may spread the burst
 	if fast && aliasOK != 15 {
 		t.Errorf("GetAlias: %d of 30 passed within %s, want exactly 15", aliasOK, span)
 	}
@@ -156,10 +160,10 @@ func TestProxyQuotaBuckets(t *testing.T) {
 	})
 	reqs = f.proxy.Requests()
 	fnSpan, polSpan := arrivalSpan(reqs, "GetFunction"), arrivalSpan(reqs, "GetPolicy")
-	if fnOK+fnThrottled != 12 || fnOK < 5 || (fnSpan < time.Second && fnOK != 5) {
+	if fnOK+fnThrottled != 12 || fnOK < 5 || (fnSpan < fastSpan && fnOK != 5) {
 		t.Errorf("GetFunction at 5/s: %d passed, %d throttled over %s", fnOK, fnThrottled, fnSpan)
 	}
-	if polOK+polThrottled != 6 || polOK < 2 || (polSpan < time.Second && polOK != 2) {
+	if polOK+polThrottled != 6 || polOK < 2 || (polSpan < fastSpan && polOK != 2) {
 		t.Errorf("GetPolicy at 2/s: %d passed, %d throttled over %s", polOK, polThrottled, polSpan)
 	}
 	c = f.proxy.Counts()
