@@ -20,7 +20,12 @@ type reqInfo struct {
 	layer     string
 	alias     string // from the path (GetAlias, UpdateAlias, DeleteAlias)
 	mutating  bool
+	bucket    string // quota bucket, QuotaBucket(service, operation)
 	proto     protocol
+
+	// before is set for PublishVersion while versions are made Pending: the
+	// version numbers moto had before it (nil if that lookup failed).
+	before map[string]bool
 }
 
 // maxInspectBody bounds the request bodies the proxy reads to classify or
@@ -62,6 +67,7 @@ func classify(r *http.Request) reqInfo {
 			}
 		}
 	}
+	info.bucket = QuotaBucket(info.service, info.operation)
 	return info
 }
 

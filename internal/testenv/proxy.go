@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -62,6 +61,7 @@ type Request struct {
 	Function  string // Lambda function name, "" if none
 	Qualifier string
 	Mutating  bool   // a Lambda request that is not a GET (nor an Invoke)
+	Bucket    string // Lambda quota bucket (BucketControlPlane, ...); "" for Invoke and non-Lambda requests
 	Status    int    // final status sent; 0 if the connection was dropped
 	Injected  bool   // answered or dropped by the proxy rather than moto
 	Code      string // the error code the proxy injected, if Injected
@@ -79,11 +79,35 @@ type Counts struct {
 	// InjectedByCode counts answers made by the proxy, by error code ("drop"
 	// for dropped connections).
 	InjectedByCode map[string]int `json:"injected_by_code"`
-	// Throttled counts the 429s answered by the mutating ceiling.
+	// Throttled counts the 429s answered by a ceiling: a bucket's quota
+	// (SetQuota) or the mutating ceiling. 429s injected by rules are not in
+	// it (they are in InjectedByCode).
 	Throttled int `json:"throttled_429"`
 	// MaxMutatingPerSecond is the most mutating requests forwarded to moto
-	// within any 1-second window, timed when they passed the ceiling.
+	// within any 1-second window, timed when they passed the ceilings.
 	MaxMutatingPerSecond int `json:"max_mutating_in_1s"`
+
+	// Buckets has one entry per quota bucket (all of QuotaBuckets, counted
+	// whether or not a quota is set).
+	Buckets map[string]BucketCounts `json:"buckets"`
+	// ByOperation counts every Lambda request received, by operation
+	// ("METHOD /path" when not recognised), rejected ones included.
+	ByOperation map[string]int `json:"by_operation"`
+}
+
+// BucketCounts are the counts of one quota bucket.
+type BucketCounts struct {
+	// Requests received, rejected ones included.
+	Requests int `json:"requests"`
+	// Forwarded: those that reached moto (not throttled, not answered by a
+	// rule, a 409 window or a strict check).
+	Forwarded int `json:"forwarded"`
+	// Throttled: the 429s answered because this bucket's quota was full.
+	Throttled int `json:"throttled_429"`
+	// MaxPerSecond is the most forwarded requests within any 1-second window
+	// (t-1s, t], timed when they passed the ceilings. With a quota of rps it
+	// never exceeds rps.
+	MaxPerSecond int `json:"max_in_1s"`
 }
 
 // AliasMove is a successful CreateAlias or UpdateAlias, as moto answered it.
@@ -97,6 +121,11 @@ type AliasMove struct {
 	// CodeSha256 of FunctionVersion as moto reports it (GetFunction with
 	// Qualifier=FunctionVersion, right after the move); "" if that failed.
 	CodeSha256 string
+	// PendingVersions are those of FunctionVersion and the additional
+	// version that the proxy still reported as Pending when the alias moved
+	// (SetVersionPendingPolls); nil if none. The proxy does not refuse such a
+	// move, it records it: a tool should wait for Active first.
+	PendingVersions []string
 }
 
 // FaultProxy is a reverse proxy in front of moto that injects what moto does
@@ -110,22 +139,24 @@ type FaultProxy struct {
 	url       string
 	now       func() time.Time
 
-	mu         sync.Mutex
-	latency    time.Duration
-	ceilN      int           // 0 = no ceiling
-	ceilWindow time.Duration // ceilN requests per ceilWindow
-	admitted   []time.Time   // admission times within the ceiling window
-	polls      int
-	strict     bool
-	rules      []*ruleState
-	windows    map[string]*updateWindow // function name → Pending/InProgress window
-	funcRev    map[string]string        // strict: function name → RevisionId of $LATEST
-	aliasRev   map[string]string        // strict: "function/alias" → RevisionId
-	keepLog    bool
-	log        []Request
-	counts     Counts
-	forwarded  []time.Time // admission times of forwarded mutating requests, last second
-	moves      []AliasMove
+	mu           sync.Mutex
+	latency      time.Duration
+	mutCeil      ceiling             // SetMutatingCeiling
+	quotas       map[string]*ceiling // bucket → SetQuota
+	mutPeak      peak                // forwarded mutating requests, for MaxMutatingPerSecond
+	peaks        map[string]*peak    // bucket → forwarded requests, for MaxPerSecond
+	polls        int
+	versionPolls int
+	strict       bool
+	rules        []*ruleState
+	windows      map[string]*updateWindow // function name → Pending/InProgress window
+	versions     map[string]int           // "function:version" → Pending polls left
+	funcRev      map[string]string        // strict: function name → RevisionId of $LATEST
+	aliasRev     map[string]string        // strict: "function/alias" → RevisionId
+	keepLog      bool
+	log          []Request
+	counts       Counts
+	moves        []AliasMove
 }
 
 type ruleState struct {
@@ -174,14 +205,9 @@ func ListenFaultProxy(addr, target string) (*FaultProxy, error) {
 			IdleConnTimeout:     30 * time.Second,
 			DisableCompression:  true,
 		},
-		url:      "http://" + ln.Addr().String(),
-		now:      time.Now,
-		windows:  map[string]*updateWindow{},
-		funcRev:  map[string]string{},
-		aliasRev: map[string]string{},
-		keepLog:  true,
+		url: "http://" + ln.Addr().String(),
 	}
-	p.counts = newCounts()
+	p.init()
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
@@ -203,8 +229,32 @@ func ListenFaultProxy(addr, target string) (*FaultProxy, error) {
 	return p, nil
 }
 
+// init sets up the state of a new proxy (not its server).
+func (p *FaultProxy) init() {
+	p.now = time.Now
+	p.windows = map[string]*updateWindow{}
+	p.versions = map[string]int{}
+	p.funcRev = map[string]string{}
+	p.aliasRev = map[string]string{}
+	p.keepLog = true
+	p.quotas = map[string]*ceiling{}
+	p.peaks = map[string]*peak{}
+	for _, b := range QuotaBuckets() {
+		p.quotas[b] = &ceiling{}
+		p.peaks[b] = &peak{}
+	}
+	p.counts = newCounts()
+}
+
 func newCounts() Counts {
-	return Counts{MutatingByOperation: map[string]int{}, InjectedByCode: map[string]int{}}
+	c := Counts{
+		MutatingByOperation: map[string]int{}, InjectedByCode: map[string]int{},
+		Buckets: map[string]BucketCounts{}, ByOperation: map[string]int{},
+	}
+	for _, b := range QuotaBuckets() {
+		c.Buckets[b] = BucketCounts{}
+	}
+	return c
 }
 
 // URL is the proxy's base URL, http://127.0.0.1:PORT: use it as BaseEndpoint.
@@ -243,27 +293,19 @@ func (p *FaultProxy) SetLatency(d time.Duration) {
 	p.mu.Unlock()
 }
 
-// SetMutatingCeiling limits mutating Lambda requests, from all clients
-// together, to rps per second; 0 removes the limit. Requests over it get 429
-// TooManyRequestsException (Reason CallerRateLimitExceeded), as AWS answers.
+// SetMutatingCeiling limits mutating Lambda requests (not GETs, not
+// Invokes), from all clients together, to rps per second; 0 removes the
+// limit. Requests over it get 429 TooManyRequestsException (Reason
+// CallerRateLimitExceeded). Same sliding window as SetQuota, and it applies
+// on top of the bucket quotas.
 //
-// The limit is a sliding window, not a token bucket: a request passes if
-// fewer than rps requests passed in the last second. So a client that never
-// sees a 429 never had more than rps mutating requests in any 1-second window,
-// the very figure Counts.MaxMutatingPerSecond and the benchmarks report; a
-// token bucket with burst = rps would let up to 2×rps through in some
-// second. Stricter than AWS, never laxer. For a fractional rps the window is
-// floor(rps)/rps seconds long and holds floor(rps) requests (at least one).
+// Deprecated: AWS has no quota on mutating calls: reads and writes share the
+// control-plane bucket. Use SetQuota or SetAWSQuotas; this stays for the
+// callers and benchmarks written against the old model.
 func (p *FaultProxy) SetMutatingCeiling(rps float64) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if rps <= 0 || math.IsNaN(rps) || math.IsInf(rps, 0) {
-		p.ceilN, p.ceilWindow = 0, 0
-		return
-	}
-	n := max(int(math.Floor(rps)), 1)
-	p.ceilN = n
-	p.ceilWindow = time.Duration(float64(n) / rps * float64(time.Second))
+	p.mutCeil.set(rps)
+	p.mu.Unlock()
 }
 
 // SetInProgressPolls makes updates take time, as on AWS: after each
@@ -315,20 +357,25 @@ func (p *FaultProxy) SetRequestLog(on bool) {
 	p.mu.Unlock()
 }
 
-// Reset clears the request log, the counts, the rules, the alias moves and
-// any Pending/InProgress windows. Settings (latency, ceiling, polls, strict)
-// stay, and so do the RevisionIds of strict mode: they are the state of the
-// emulated world, like moto's.
+// Reset clears the request log, the counts, the rules, the alias moves, the
+// ceilings' windows and any Pending/InProgress windows. Settings (latency,
+// quotas, ceiling, polls, strict) stay, and so do the RevisionIds of strict
+// mode: they are the state of the emulated world, like moto's.
 func (p *FaultProxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rules = nil
 	p.log = nil
 	p.counts = newCounts()
-	p.forwarded = nil
-	p.admitted = nil
+	p.mutPeak = peak{}
+	p.mutCeil.admitted = nil
+	for _, b := range QuotaBuckets() {
+		p.quotas[b].admitted = nil
+		p.peaks[b] = &peak{}
+	}
 	p.moves = nil
 	clear(p.windows)
+	clear(p.versions)
 }
 
 // Requests returns the requests seen so far, in order of arrival.
@@ -347,6 +394,8 @@ func (p *FaultProxy) Counts() Counts {
 	c := p.counts
 	c.MutatingByOperation = cloneMap(p.counts.MutatingByOperation)
 	c.InjectedByCode = cloneMap(p.counts.InjectedByCode)
+	c.Buckets = cloneMap(p.counts.Buckets)
+	c.ByOperation = cloneMap(p.counts.ByOperation)
 	return c
 }
 
@@ -358,6 +407,7 @@ func (p *FaultProxy) AliasMoves() []AliasMove {
 	out := slices.Clone(p.moves)
 	for i := range out {
 		out[i].AdditionalVersionWeights = cloneMap(out[i].AdditionalVersionWeights)
+		out[i].PendingVersions = slices.Clone(out[i].PendingVersions)
 	}
 	return out
 }
@@ -383,8 +433,9 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Time: start, Method: r.Method, Path: r.URL.Path,
 		Service: info.service, Region: info.region, Operation: info.operation,
 		Function: info.function, Qualifier: info.qualifier, Mutating: info.mutating,
+		Bucket: info.bucket,
 	}
-	throttled := false
+	var adm admission
 	// The request is logged as soon as its status is sent, before the body:
 	// a client that has its answer finds the request in Requests() and
 	// Counts(). Dropped and abandoned requests are logged on the way out.
@@ -393,7 +444,7 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		once.Do(func() {
 			entry.Status = status
 			entry.Duration = p.now().Sub(start)
-			p.record(entry, throttled)
+			p.record(entry, adm)
 		})
 	}
 	rec := &statusRecorder{ResponseWriter: w, onStatus: finish}
@@ -406,16 +457,10 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var admittedAt time.Time
-	if info.mutating {
-		var ok bool
-		admittedAt, ok = p.admit()
-		if !ok {
-			throttled = true
-			entry.Injected, entry.Code = true, CodeTooManyRequests
-			apiError{Status: http.StatusTooManyRequests, Code: CodeTooManyRequests, Message: "Rate exceeded", Reason: "CallerRateLimitExceeded"}.write(rec, info.proto)
-			return
-		}
+	if adm = p.admit(info); !adm.ok {
+		entry.Injected, entry.Code = true, CodeTooManyRequests
+		apiError{Status: http.StatusTooManyRequests, Code: CodeTooManyRequests, Message: "Rate exceeded", Reason: "CallerRateLimitExceeded"}.write(rec, info.proto)
+		return
 	}
 
 	dropAfter := false
@@ -462,9 +507,13 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if info.mutating {
-		p.noteForwarded(admittedAt)
+	if info.service == "lambda" && info.operation == "PublishVersion" {
+		// Whether PublishVersion makes a new version (Pending) or returns
+		// the last one (nothing changed) shows only against the versions
+		// there were before.
+		info.before = p.versionsBefore(r, info)
 	}
+	p.noteForwarded(info, adm.at)
 	if needsBody(info) {
 		// The answer is read and maybe rewritten: ask for it uncompressed.
 		r.Header.Del("Accept-Encoding")
@@ -493,53 +542,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// admit applies the mutating ceiling; it returns the admission time.
-func (p *FaultProxy) admit() (time.Time, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	if p.ceilN == 0 {
-		return now, true
-	}
-	p.admitted = trimBefore(p.admitted, now.Add(-p.ceilWindow))
-	if len(p.admitted) >= p.ceilN {
-		return now, false
-	}
-	p.admitted = append(p.admitted, now)
-	return now, true
-}
-
-// noteForwarded records a mutating request that reaches moto, for
-// MaxMutatingPerSecond: the most requests in any window (t-1s, t].
-func (p *FaultProxy) noteForwarded(at time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.counts.MutatingForwarded++
-	// Concurrent requests may get here out of admission order: keep the
-	// slice sorted, and recount the windows that end at or after the new one.
-	cmp := func(a, b time.Time) int { return a.Compare(b) }
-	i, _ := slices.BinarySearchFunc(p.forwarded, at, cmp)
-	p.forwarded = slices.Insert(p.forwarded, i, at)
-	for j := i; j < len(p.forwarded); j++ {
-		cutoff := p.forwarded[j].Add(-time.Second)
-		lo := sort.Search(j+1, func(k int) bool { return p.forwarded[k].After(cutoff) })
-		p.counts.MaxMutatingPerSecond = max(p.counts.MaxMutatingPerSecond, j-lo+1)
-	}
-	p.forwarded = trimBefore(p.forwarded, at.Add(-time.Second))
-}
-
-// trimBefore drops the leading times that are not after cutoff.
-func trimBefore(ts []time.Time, cutoff time.Time) []time.Time {
-	i := 0
-	for i < len(ts) && !ts[i].After(cutoff) {
-		i++
-	}
-	if i == 0 {
-		return ts
-	}
-	return append(ts[:0], ts[i:]...)
 }
 
 func (p *FaultProxy) matchRule(info reqInfo) (Rule, bool) {
@@ -590,7 +592,7 @@ func needsBody(info reqInfo) bool {
 	}
 	switch info.operation {
 	case "CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration",
-		"GetFunction", "GetFunctionConfiguration",
+		"GetFunction", "GetFunctionConfiguration", "PublishVersion",
 		"CreateAlias", "UpdateAlias", "GetAlias", "ListAliases",
 		"DeleteFunction", "DeleteAlias":
 		return true
@@ -599,16 +601,16 @@ func needsBody(info reqInfo) bool {
 }
 
 // modifyResponse opens Pending/InProgress windows and rewrites the answers
-// inside them, keeps RevisionIds in strict mode, and records alias moves. It
-// runs before the client gets the answer, so what it records is there when
-// the SDK call returns.
+// inside them, keeps RevisionIds and answers no-op publishes in strict mode,
+// and records alias moves. It runs before the client gets the answer, so what
+// it records is there when the SDK call returns.
 func (p *FaultProxy) modifyResponse(resp *http.Response) error {
 	info, _ := resp.Request.Context().Value(ctxKey{}).(reqInfo)
 	if !needsBody(info) || resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil
 	}
 	p.mu.Lock()
-	polls, strict := p.polls, p.strict
+	polls, versionPolls, strict := p.polls, p.versionPolls, p.strict
 	p.mu.Unlock()
 
 	switch info.operation {
@@ -629,21 +631,34 @@ func (p *FaultProxy) modifyResponse(resp *http.Response) error {
 	changed := false
 	switch info.operation {
 	case "GetFunction", "GetFunctionConfiguration":
-		if info.qualifier != "" && info.qualifier != "$LATEST" {
-			return nil
-		}
 		cfg := m
 		if info.operation == "GetFunction" {
 			if cfg, _ = m["Configuration"].(map[string]any); cfg == nil {
 				return nil
 			}
 		}
-		if pending, busy := p.poll(info.function); busy {
-			markBusy(cfg, pending)
+		if info.qualifier == "" || info.qualifier == "$LATEST" {
+			if pending, busy := p.poll(info.function); busy {
+				markBusy(cfg, pending)
+				changed = true
+			}
+			if strict {
+				cfg["RevisionId"] = p.functionRev(info.function, false)
+				changed = true
+			}
+			break
+		}
+		// A version, or an alias: moto answers with the version it
+		// resolves to.
+		if v, _ := cfg["Version"].(string); isVersionNumber(v) && p.pollVersion(info.function, v) {
+			markVersionPending(cfg)
 			changed = true
 		}
-		if strict {
-			cfg["RevisionId"] = p.functionRev(info.function, false)
+	case "PublishVersion":
+		v, _ := m["Version"].(string)
+		if versionPolls > 0 && isVersionNumber(v) && !info.before[v] {
+			p.openVersionWindow(info.function, v, versionPolls)
+			markVersionPending(m)
 			changed = true
 		}
 	case "CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration":
@@ -651,8 +666,24 @@ func (p *FaultProxy) modifyResponse(resp *http.Response) error {
 		if n, ok := m["FunctionName"].(string); ok && n != "" {
 			name = n
 		}
+		// UpdateFunctionCode with Publish answers with the published
+		// version's configuration.
+		version, _ := m["Version"].(string)
+		published := info.operation == "UpdateFunctionCode" && isVersionNumber(version)
+		if published && strict {
+			if prev, reused := p.reusePublished(resp.Request, name, m); reused {
+				m, published = prev, false
+				changed = true
+				if v, _ := m["Version"].(string); p.versionPending(name, v) {
+					markVersionPending(m) // not a poll
+				}
+			}
+		}
 		if polls > 0 {
 			arn, _ := m["FunctionArn"].(string)
+			if v, _ := m["Version"].(string); isVersionNumber(v) {
+				arn = strings.TrimSuffix(arn, ":"+v) // the update is of $LATEST
+			}
 			pending := info.operation == "CreateFunction"
 			p.mu.Lock()
 			p.windows[name] = &updateWindow{pending: pending, left: polls, arn: arn}
@@ -660,7 +691,14 @@ func (p *FaultProxy) modifyResponse(resp *http.Response) error {
 			markBusy(m, pending)
 			changed = true
 		}
+		if published && versionPolls > 0 {
+			p.openVersionWindow(name, version, versionPolls)
+			markVersionPending(m)
+			changed = true
+		}
 		if strict {
+			// $LATEST changed, Publish or not. The proxy keeps no
+			// RevisionIds of versions: the answer carries $LATEST's.
 			m["RevisionId"] = p.functionRev(name, true)
 			changed = true
 		}
@@ -714,12 +752,18 @@ func (p *FaultProxy) poll(function string) (pending, busy bool) {
 
 // forget drops what the proxy keeps about a deleted function (or version).
 func (p *FaultProxy) forget(function, qualifier string) {
-	if qualifier != "" {
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if qualifier != "" {
+		delete(p.versions, versionKey(function, qualifier))
+		return
+	}
 	delete(p.windows, function)
+	for k := range p.versions {
+		if strings.HasPrefix(k, function+":") {
+			delete(p.versions, k)
+		}
+	}
 	delete(p.funcRev, function)
 	for k := range p.aliasRev {
 		if strings.HasPrefix(k, function+"/") {
@@ -791,8 +835,17 @@ func (p *FaultProxy) recordMove(orig *http.Request, info reqInfo, m map[string]a
 		mv.CodeSha256 = cfg.CodeSha256
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	targets := []string{mv.FunctionVersion}
+	for v := range mv.AdditionalVersionWeights {
+		targets = append(targets, v)
+	}
+	for _, v := range targets {
+		if p.versions[versionKey(info.function, v)] > 0 {
+			mv.PendingVersions = append(mv.PendingVersions, v)
+		}
+	}
 	p.moves = append(p.moves, mv)
-	p.mu.Unlock()
 }
 
 // liveConfig is what the proxy reads of a function configuration.
@@ -817,22 +870,35 @@ func (p *FaultProxy) lookupConfig(orig *http.Request, function, qualifier string
 }
 
 // record appends the request to the log and the counts.
-func (p *FaultProxy) record(e Request, throttled bool) {
+func (p *FaultProxy) record(e Request, adm admission) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.counts.Total++
+	op := e.Operation
+	if op == "" {
+		op = e.Method + " " + e.Path
+	}
+	if e.Service == "lambda" {
+		p.counts.ByOperation[op]++
+	}
 	if e.Mutating {
 		p.counts.Mutating++
-		op := e.Operation
-		if op == "" {
-			op = e.Method + " " + e.Path
-		}
 		p.counts.MutatingByOperation[op]++
+	}
+	if e.Bucket != "" {
+		bc := p.counts.Buckets[e.Bucket]
+		bc.Requests++
+		if adm.byQuota {
+			bc.Throttled++
+		}
+		p.counts.Buckets[e.Bucket] = bc
 	}
 	if e.Injected {
 		p.counts.InjectedByCode[e.Code]++
 	}
-	if throttled {
+	// A request that ends before the ceilings (client gone during latency)
+	// has a zero admission: not throttled.
+	if !adm.ok && !adm.at.IsZero() {
 		p.counts.Throttled++
 	}
 	if p.keepLog {

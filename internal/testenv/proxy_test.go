@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -264,21 +265,38 @@ func TestProxyMutatingCeiling(t *testing.T) {
 	}
 }
 
+// clockProxy is a FaultProxy without a server, on a fake clock, for the
+// ceilings' arithmetic.
+func clockProxy() (*FaultProxy, *time.Time) {
+	p := &FaultProxy{}
+	p.init()
+	now := time.Unix(1000, 0)
+	p.now = func() time.Time { return now }
+	return p, &now
+}
+
+// pass runs a Lambda request through the ceilings and the counts as
+// ServeHTTP does, and says whether it was admitted.
+func (p *FaultProxy) pass(op, method string) bool {
+	info := reqInfo{service: "lambda", operation: op, mutating: method != http.MethodGet && !strings.HasPrefix(op, "Invoke")}
+	info.bucket = QuotaBucket(info.service, op)
+	adm := p.admit(info)
+	if adm.ok {
+		p.noteForwarded(info, adm.at)
+	}
+	p.record(Request{Service: "lambda", Operation: op, Method: method, Mutating: info.mutating, Bucket: info.bucket}, adm)
+	return adm.ok
+}
+
 // TestCeilingWindowClock checks the sliding window and the 1-second maximum
 // with a fake clock.
 func TestCeilingWindowClock(t *testing.T) {
-	p := &FaultProxy{counts: newCounts()}
-	now := time.Unix(1000, 0)
-	p.now = func() time.Time { return now }
+	p, now := clockProxy()
 	p.SetMutatingCeiling(3)
 	var got []bool
 	for _, step := range []time.Duration{0, 100, 100, 100, 700, 1, 99, 100} { // ms
-		now = now.Add(step * time.Millisecond)
-		at, ok := p.admit()
-		if ok {
-			p.noteForwarded(at)
-		}
-		got = append(got, ok)
+		*now = now.Add(step * time.Millisecond)
+		got = append(got, p.pass("PublishVersion", http.MethodPost))
 	}
 	// Window (now-1s, now], 3 requests: t=0, 100, 200 pass; 300 is refused;
 	// at 1000 the one of t=0 has left, so it passes; 1001 is refused (100,
@@ -289,18 +307,111 @@ func TestCeilingWindowClock(t *testing.T) {
 			t.Fatalf("admissions = %v, want %v", got, want)
 		}
 	}
-	if p.counts.MaxMutatingPerSecond != 3 {
-		t.Errorf("MaxMutatingPerSecond = %d, want 3", p.counts.MaxMutatingPerSecond)
+	if p.counts.MaxMutatingPerSecond != 3 || p.counts.Throttled != 2 || p.counts.MutatingForwarded != 6 {
+		t.Errorf("counts = %+v, want max 3, throttled 2, forwarded 6", p.counts)
+	}
+	// The mutating ceiling is not a bucket quota: the bucket counts the
+	// requests but none as throttled by its quota.
+	if b := p.counts.Buckets[BucketControlPlane]; b != (BucketCounts{Requests: 8, Forwarded: 6, Throttled: 0, MaxPerSecond: 3}) {
+		t.Errorf("control-plane = %+v", b)
 	}
 	// Fractional rates: 2.5/s → 2 requests per 0.8 s.
 	p.SetMutatingCeiling(2.5)
-	if p.ceilN != 2 || p.ceilWindow != 800*time.Millisecond {
-		t.Errorf("2.5 rps → %d per %s", p.ceilN, p.ceilWindow)
+	if p.mutCeil.n != 2 || p.mutCeil.window != 800*time.Millisecond {
+		t.Errorf("2.5 rps → %d per %s", p.mutCeil.n, p.mutCeil.window)
 	}
 	p.SetMutatingCeiling(0.5)
-	if p.ceilN != 1 || p.ceilWindow != 2*time.Second {
-		t.Errorf("0.5 rps → %d per %s", p.ceilN, p.ceilWindow)
+	if p.mutCeil.n != 1 || p.mutCeil.window != 2*time.Second {
+		t.Errorf("0.5 rps → %d per %s", p.mutCeil.n, p.mutCeil.window)
 	}
+}
+
+// TestQuotaBucketsClock checks, with a fake clock, that each bucket has its
+// own ceiling, that reads count in the control-plane bucket, that a request
+// passes only if every limit on it has room and a refused one takes none, and
+// what each count holds.
+func TestQuotaBucketsClock(t *testing.T) {
+	p, now := clockProxy()
+	p.SetQuota(BucketControlPlane, 3)
+	p.SetQuota(BucketGetPolicy, 1)
+	p.SetMutatingCeiling(2) // the old model on top
+	steps := []struct {
+		op, method string
+		want       bool
+	}{
+		{"PublishVersion", "POST", true},
+		{"UpdateAlias", "PUT", true},
+		{"PublishVersion", "POST", false}, // mutating ceiling full; takes no control-plane room
+		{"GetAlias", "GET", true},         // so a read still fits: 3 of 3
+		{"GetFunctionConfiguration", "GET", false},
+		{"ListVersionsByFunction", "GET", false},
+		{"GetFunction", "GET", true}, // its own bucket, no quota set
+		{"GetFunction", "GET", true},
+		{"GetFunction", "GET", true},
+		{"GetFunction", "GET", true},
+		{"GetPolicy", "GET", true},
+		{"GetPolicy", "GET", false},
+		{"Invoke", "POST", true}, // no bucket
+		{"Invoke", "POST", true},
+		{"InvokeWithResponseStream", "POST", true},
+		{"InvokeAsync", "POST", true},
+	}
+	for i, st := range steps {
+		*now = now.Add(time.Millisecond)
+		if got := p.pass(st.op, st.method); got != st.want {
+			t.Fatalf("step %d %s: admitted = %v, want %v", i, st.op, got, st.want)
+		}
+	}
+	c := p.Counts()
+	want := map[string]BucketCounts{
+		BucketControlPlane: {Requests: 6, Forwarded: 3, Throttled: 2, MaxPerSecond: 3},
+		BucketGetFunction:  {Requests: 4, Forwarded: 4, Throttled: 0, MaxPerSecond: 4},
+		BucketGetPolicy:    {Requests: 2, Forwarded: 1, Throttled: 1, MaxPerSecond: 1},
+	}
+	for b, w := range want {
+		if c.Buckets[b] != w {
+			t.Errorf("%s = %+v, want %+v", b, c.Buckets[b], w)
+		}
+	}
+	if len(c.Buckets) != 3 {
+		t.Errorf("Buckets = %v", c.Buckets)
+	}
+	wantOps := map[string]int{"PublishVersion": 2, "UpdateAlias": 1, "GetAlias": 1, "GetFunctionConfiguration": 1, "ListVersionsByFunction": 1,
+		"GetFunction": 4, "GetPolicy": 2, "Invoke": 2, "InvokeWithResponseStream": 1, "InvokeAsync": 1}
+	if !maps.Equal(c.ByOperation, wantOps) {
+		t.Errorf("ByOperation = %v, want %v", c.ByOperation, wantOps)
+	}
+	// 1 by the mutating ceiling, 2 by control-plane's quota, 1 by GetPolicy's.
+	if c.Throttled != 4 || c.Mutating != 3 || c.MutatingForwarded != 2 || c.MaxMutatingPerSecond != 2 {
+		t.Errorf("Throttled %d Mutating %d MutatingForwarded %d MaxMutatingPerSecond %d", c.Throttled, c.Mutating, c.MutatingForwarded, c.MaxMutatingPerSecond)
+	}
+	// A second later there is room again.
+	*now = now.Add(time.Second)
+	for _, op := range []string{"GetAlias", "GetAlias", "GetPolicy"} {
+		if !p.pass(op, "GET") {
+			t.Errorf("%s a second later was refused", op)
+		}
+	}
+	// 0 removes a quota.
+	p.SetQuota(BucketControlPlane, 0)
+	for range 10 {
+		if !p.pass("ListAliases", "GET") {
+			t.Fatal("ListAliases refused with no control-plane quota")
+		}
+	}
+
+	p.SetAWSQuotas()
+	for b, n := range map[string]int{BucketControlPlane: 15, BucketGetFunction: 100, BucketGetPolicy: 15} {
+		if q := p.quotas[b]; q.n != n || q.window != time.Second {
+			t.Errorf("SetAWSQuotas: %s = %d per %s", b, q.n, q.window)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("SetQuota of an unknown bucket did not panic")
+		}
+	}()
+	p.SetQuota("mutating", 15)
 }
 
 func TestProxyInProgressWindow(t *testing.T) {
@@ -609,6 +720,41 @@ func TestClassify(t *testing.T) {
 		if info.service != tt.service || info.region != "eu-west-1" || info.operation != tt.op || info.function != tt.fn ||
 			info.qualifier != tt.qual || info.alias != tt.alias || info.mutating != tt.mutating {
 			t.Errorf("%s %s → %+v", tt.method, tt.target, info)
+		}
+	}
+
+	// Quota buckets: GetFunction and GetPolicy have their own; Invoke* none;
+	// every other Lambda request, reads included, the shared control plane.
+	for _, tt := range []struct{ method, target, service, op, bucket string }{
+		{"GET", "/2015-03-31/functions/orders", "lambda", "GetFunction", BucketGetFunction},
+		{"GET", "/2015-03-31/functions/orders?Qualifier=7", "lambda", "GetFunction", BucketGetFunction},
+		{"GET", "/2015-03-31/functions/orders/policy", "lambda", "GetPolicy", BucketGetPolicy},
+		{"GET", "/2015-03-31/functions/orders/configuration", "lambda", "GetFunctionConfiguration", BucketControlPlane},
+		{"GET", "/2015-03-31/functions/orders/aliases/live", "lambda", "GetAlias", BucketControlPlane},
+		{"GET", "/2015-03-31/functions/orders/aliases", "lambda", "ListAliases", BucketControlPlane},
+		{"GET", "/2015-03-31/functions/orders/versions", "lambda", "ListVersionsByFunction", BucketControlPlane},
+		{"GET", "/2018-10-31/layers/deps/versions", "lambda", "ListLayerVersions", BucketControlPlane},
+		{"GET", "/2018-10-31/layers/deps/versions/3", "lambda", "GetLayerVersion", BucketControlPlane},
+		{"POST", "/2018-10-31/layers/deps/versions", "lambda", "PublishLayerVersion", BucketControlPlane},
+		{"PUT", "/2015-03-31/functions/orders/code", "lambda", "UpdateFunctionCode", BucketControlPlane},
+		{"PUT", "/2015-03-31/functions/orders/aliases/live", "lambda", "UpdateAlias", BucketControlPlane},
+		{"DELETE", "/2015-03-31/functions/orders", "lambda", "DeleteFunction", BucketControlPlane},
+		{"GET", "/2015-03-31/functions/", "lambda", "ListFunctions", BucketControlPlane},
+		{"GET", "/2016-08-19/account-settings", "lambda", "GetAccountSettings", BucketControlPlane},
+		{"GET", "/2015-03-31/functions/orders/nonsense", "lambda", "", BucketControlPlane},
+		{"POST", "/2015-03-31/functions/orders/invocations", "lambda", "Invoke", ""},
+		{"POST", "/2014-11-13/functions/orders/invoke-async", "lambda", "InvokeAsync", ""},
+		{"POST", "/2021-11-15/functions/orders/response-streaming-invocations", "lambda", "InvokeWithResponseStream", ""},
+		{"PUT", "/bucket/key.zip", "s3", "PutObject", ""},
+		{"GET", "/?Action=GetRole&RoleName=x", "iam", "GetRole", ""},
+	} {
+		r, err := http.NewRequest(tt.method, "http://127.0.0.1:1"+tt.target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set("Authorization", strings.Replace(auth, "%s", tt.service, 1))
+		if info := classify(r); info.operation != tt.op || info.bucket != tt.bucket {
+			t.Errorf("%s %s → %q in bucket %q, want %q in %q", tt.method, tt.target, info.operation, info.bucket, tt.op, tt.bucket)
 		}
 	}
 

@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -249,11 +253,18 @@ func (p *FaultProxy) lookupAlias(orig *http.Request, function, alias string) (li
 
 // getJSON GETs u from moto with the client's Authorization header, so that
 // moto routes it to the same service, account and region. These lookups skip
-// the proxy's rules and are not logged.
+// the proxy's rules and are not logged. Numbers in generic values are kept
+// as json.Number, as in the answers the proxy rewrites.
 func (p *FaultProxy) getJSON(orig *http.Request, u url.URL, out any) error {
+	return p.send(orig, http.MethodGet, u, out)
+}
+
+// send makes a request to moto as getJSON does, decoding the answer into out
+// unless it is nil.
+func (p *FaultProxy) send(orig *http.Request, method string, u url.URL, out any) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(orig.Context()), 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
 		return err
 	}
@@ -268,7 +279,69 @@ func (p *FaultProxy) getJSON(orig *http.Request, u url.URL, out any) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 { // moto answers GetAlias with 201
-		return fmt.Errorf("GET %s: %s", strings.TrimPrefix(u.Path, "/2015-03-31"), resp.Status)
+		return fmt.Errorf("%s %s: %s", method, strings.TrimPrefix(u.Path, "/2015-03-31"), resp.Status)
 	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	d := json.NewDecoder(resp.Body)
+	d.UseNumber()
+	return d.Decode(out)
+}
+
+// snapshotFields are the parts of a version's configuration that differ
+// between versions even when the code and configuration they were published
+// from are the same.
+var snapshotFields = []string{
+	"FunctionArn", "Version", "LastModified", "RevisionId",
+	"State", "StateReason", "StateReasonCode",
+	"LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode",
+}
+
+// sameSnapshot says whether two version configurations (as moto answers
+// them) hold the same code and configuration.
+func sameSnapshot(a, b map[string]any) bool {
+	strip := func(m map[string]any) map[string]any {
+		c := maps.Clone(m)
+		for _, k := range snapshotFields {
+			delete(c, k)
+		}
+		return c
+	}
+	return reflect.DeepEqual(strip(a), strip(b))
+}
+
+// reusePublished models, for UpdateFunctionCode with Publish=true, that AWS
+// does not publish a version when neither code nor configuration changed
+// since the last one: it returns that one. moto publishes anyway. m is moto's
+// answer, the version it just made. If the version published before it has
+// the same CodeSha256 and configuration, the new one is deleted from moto (so
+// the next version gets the number AWS would give it, and no extra version
+// shows) and the earlier one's configuration is the answer. When anything
+// fails, moto's answer stands.
+func (p *FaultProxy) reusePublished(orig *http.Request, function string, m map[string]any) (map[string]any, bool) {
+	made, _ := m["Version"].(string)
+	list, err := p.listVersions(orig, function)
+	if err != nil {
+		return nil, false
+	}
+	i := slices.IndexFunc(list, func(v map[string]any) bool { return v["Version"] == made })
+	if i < 0 {
+		return nil, false
+	}
+	var prev map[string]any
+	for j := i - 1; j >= 0; j-- {
+		if v, _ := list[j]["Version"].(string); isVersionNumber(v) {
+			prev = list[j]
+			break
+		}
+	}
+	if prev == nil || !sameSnapshot(prev, m) {
+		return nil, false
+	}
+	if p.deleteVersion(orig, function, made) != nil {
+		return nil, false
+	}
+	return prev, true
 }
