@@ -37,8 +37,8 @@ func (e *Executor) steps() map[plan.StepName]stepFunc {
 			}
 			return e.publishVersion(ctx, r)
 		},
-		plan.StepPublishVersion:    e.publishVersion,
-		plan.StepMoveAlias:         e.moveAlias,
+		plan.StepPublishVersion: e.publishVersion,
+		plan.StepMoveAlias:      e.moveAlias,
 	}
 }
 
