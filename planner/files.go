@@ -41,7 +41,7 @@ type gitView struct {
 	scanned   []string               // roots whose uncommitted changes are known
 	changes   map[string]Uncommitted // by path
 	untracked []Uncommitted          // sorted by path
-	subs      map[string]*gitView       // submodule views by path
+	subs      map[string]*gitView    // submodule views by path
 }
 
 func newView(r *Repo) (*gitView, error) {

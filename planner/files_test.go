@@ -576,4 +576,3 @@ func fingerprintsErr(root string, f *manifest.Function) (string, error) {
 	}
 	return p.Functions[0].CodeFingerprint, nil
 }
-
