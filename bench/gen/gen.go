@@ -98,7 +98,11 @@ type function struct {
 	path    string // functions/fn-042
 	runtime string
 	arch    string
-	watch   []int // indexes into libs
+	// libs are the shared libraries it packages (indexes into libs): the
+	// first through a symlink in its folder (shared -> ../../libs/lib-NN),
+	// the others with a bundle block. Nothing is watched: what a function
+	// packages is what changes it.
+	libs    []int
 	deps    []dep // nil: no requirements.txt / package.json
 	files   []string
 	fixed   map[string]bool // files that are never deleted
@@ -265,9 +269,9 @@ func (g *generator) layout() error {
 		label := fmt.Sprintf("fn-%0*d", fw, i)
 		primary := i % o.Libs
 		f := &function{label: label, path: "functions/" + label, runtime: g.libs[primary].lang,
-			arch: "x86_64", watch: []int{primary}, fixed: map[string]bool{}}
+			arch: "x86_64", libs: []int{primary}, fixed: map[string]bool{}}
 		if o.Libs > 2 && i%7 == 0 {
-			f.watch = append(f.watch, (primary+2)%o.Libs)
+			f.libs = append(f.libs, (primary+2)%o.Libs)
 		}
 		if i%5 == 0 {
 			f.arch = "arm64"
@@ -451,11 +455,9 @@ func (g *generator) manifest() []byte {
 		} else {
 			b.WriteString("  exclude      = [\"test/**\", \"node_modules/**\"]\n")
 		}
-		watch := make([]string, len(f.watch))
-		for i, l := range f.watch {
-			watch[i] = fmt.Sprintf("%q", g.libs[l].path)
+		for _, l := range f.libs[1:] {
+			fmt.Fprintf(&b, "  bundle {\n    from = %q\n    to   = %q\n  }\n", g.libs[l].path, strings.ReplaceAll(g.libs[l].name, "-", "_"))
 		}
-		fmt.Fprintf(&b, "  watch        = [%s]\n", strings.Join(watch, ", "))
 		fmt.Fprintf(&b, "  runtime      = %q\n", f.runtime)
 		if f.arch != "x86_64" {
 			fmt.Fprintf(&b, "  architecture = %q\n", f.arch)
@@ -494,6 +496,10 @@ func (g *generator) stream(w *bufio.Writer) error {
 	commit(0, fmt.Sprintf("Start the monorepo: %d functions, %d libraries", len(g.fns), len(g.libs)))
 	for _, p := range g.order {
 		modify(p)
+	}
+	for _, f := range g.fns { // each function's link to its first library
+		target := "../../" + g.libs[f.libs[0]].path
+		fmt.Fprintf(w, "M 120000 inline %s/shared\ndata %d\n%s\n", f.path, len(target), target)
 	}
 
 	for n := 1; n <= g.opts.Commits; n++ {
@@ -612,7 +618,7 @@ func (g *generator) writeBench(st *Stats) error {
 		deps[l.path] = []string{}
 	}
 	for _, f := range g.fns { // already in label order
-		for _, l := range f.watch {
+		for _, l := range f.libs {
 			deps[g.libs[l].path] = append(deps[g.libs[l].path], f.label)
 		}
 	}

@@ -34,15 +34,17 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("work tree not clean after generation:\n%s", got)
 	}
 	files := strings.Split(gitOut(t, dir, "ls-files"), "\n")
-	if len(files) != st.Files {
+	// Every function links its first library (a symlink, counted by git).
+	if len(files) != st.Files+st.Functions {
 		t.Errorf("git ls-files has %d files, stats say %d", len(files), st.Files)
 	}
 	first := strings.Split(gitOut(t, dir, "ls-tree", "-r", "--name-only", "HEAD~60"), "\n")
-	if len(first) != 600 {
-		t.Errorf("first commit has %d files, want 600", len(first))
+	if len(first) != 600+23 {
+		t.Errorf("first commit has %d files, want 600 and 23 links", len(first))
 	}
 
-	// The manifest is HCL and lists every function with its watched libraries.
+	// The manifest is HCL and lists every function; each links its first
+	// library (functions/fn-N/shared -> ../../libs/lib-NN) and bundles the others.
 	src, err := os.ReadFile(filepath.Join(dir, "lambdas.hcl"))
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +54,7 @@ func TestGenerate(t *testing.T) {
 	}
 	want := map[string][]string{}
 	block := regexp.MustCompile(`(?s)function "([^"]+)" \{(.*?)\n\}`)
-	watch := regexp.MustCompile(`watch\s+= \[(.*)\]`)
+	bundle := regexp.MustCompile(`bundle \{\s+from = "([^"]+)"`)
 	blocks := block.FindAllStringSubmatch(string(src), -1)
 	if len(blocks) != 23 {
 		t.Fatalf("lambdas.hcl has %d function blocks, want 23", len(blocks))
@@ -64,9 +66,13 @@ func TestGenerate(t *testing.T) {
 				t.Errorf("%s missing", fixed)
 			}
 		}
-		for _, lib := range strings.Split(watch.FindStringSubmatch(body)[1], ", ") {
-			lib = strings.Trim(lib, `"`)
-			want[lib] = append(want[lib], label)
+		link := gitOut(t, dir, "cat-file", "-p", "HEAD:functions/"+label+"/shared")
+		if mode := strings.Fields(gitOut(t, dir, "ls-tree", "HEAD", "functions/"+label+"/shared"))[0]; mode != "120000" {
+			t.Errorf("%s/shared has mode %s, want a symlink", label, mode)
+		}
+		want[strings.TrimPrefix(link, "../../")] = append(want[strings.TrimPrefix(link, "../../")], label)
+		for _, m := range bundle.FindAllStringSubmatch(body, -1) {
+			want[m[1]] = append(want[m[1]], label)
 		}
 		if m := regexp.MustCompile(`dependencies = "([^"]+)"`).FindStringSubmatch(body); m != nil &&
 			!slices.Contains(files, m[1]) {
@@ -83,7 +89,7 @@ func TestGenerate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("dependents.json differs from the manifest's watch lists (-manifest +json):\n%s", diff)
+		t.Errorf("dependents.json differs from the manifest's links and bundles (-manifest +json):\n%s", diff)
 	}
 	if len(got["libs/lib-00"]) == 0 {
 		t.Error("libs/lib-00 has no dependents")

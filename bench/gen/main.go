@@ -8,8 +8,8 @@
 // checked out, so that generation takes seconds. The same flags give the same
 // repository, commit hashes included. Beside the repository, in DIR/.bench/
 // (ignored by the repository's .gitignore), it writes dependents.json, the map
-// from each library folder to the sorted labels of the functions that watch
-// it, and meta.json, the figures of the run.
+// from each library folder to the sorted labels of the functions that
+// package it (through a symlink or a bundle), and meta.json, the figures of the run.
 package main
 
 import (
