@@ -7,7 +7,7 @@
 // stdout and stderr are merged into one stream, passed line by line to
 // Spec.Log as they come, and the last lines (TailLines) are kept for the
 // error of a failing build. On timeout or cancellation the whole group gets
-// SIGTERM, then SIGKILL after KillGrace; when the build's main process ends,
+// SIGTERM, then SIGKILL 5 seconds later; when the build's main process ends,
 // whatever it left running in its group is killed too, so a build never
 // leaves processes behind (on Linux the main process is also killed if
 // lambdas itself dies).

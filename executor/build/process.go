@@ -23,14 +23,16 @@ const (
 	// maxTailLine caps each of those lines, so that the tail stays small
 	// whatever the build prints (a minified file in a compiler error...).
 	maxTailLine = 1024
-	// KillGrace is how long a build has to exit after SIGTERM, on timeout
-	// or cancellation, before its process group gets SIGKILL.
-	KillGrace = 5 * time.Second
 	// pipeGrace is how long the output pipes may stay open once the build's
 	// process group has been killed: only a process that left the group
 	// (setsid) can hold them, and it must not hold up the build.
 	pipeGrace = 2 * time.Second
 )
+
+// killGrace is how long a build has to exit after SIGTERM, on timeout or
+// cancellation, before its process group gets SIGKILL. A variable for the
+// tests.
+var killGrace = 5 * time.Second
 
 // process is one child process of a build.
 type process struct {
@@ -132,7 +134,7 @@ func (p *process) run(ctx context.Context) error {
 	case <-ctx.Done():
 		stop = context.Cause(ctx)
 		signalGroup(cmd.Process, false)
-		t := time.NewTimer(KillGrace)
+		t := time.NewTimer(killGrace)
 		select {
 		case err = <-waited:
 		case <-t.C:
