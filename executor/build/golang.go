@@ -24,10 +24,10 @@ var goFlags = []string{
 	// aws-lambda-go leaves out its RPC mode (the go1.x runtime's, gone)
 	// under this tag; provided.al2023 speaks the Runtime API only.
 	"-tags", "lambda.norpc",
-	// -s -w drop the symbol table and DWARF: a zip a third smaller or more,
-	// as reproducible as before (the same inputs still give the same bytes);
-	// panics still print file:line stack traces, from the pclntab, which
-	// -s does not remove.
+	// -s -w drop the symbol table and DWARF: a zip about half the size
+	// (examples/functions/audit-go: 4.6 MB -> 2.4 MB), as reproducible as
+	// before (the same inputs still give the same bytes); panics still print
+	// file:line stack traces, from the pclntab, which -s does not remove.
 	"-ldflags=-s -w",
 }
 
@@ -81,9 +81,9 @@ func buildGo(ctx context.Context, s Spec, out string) (*Result, error) {
 
 	// go list for the same target and tags: the package's name (go build
 	// -o writes an archive, not an executable, for a package that is not
-	// main) and the files the build read. Measured: 10-40 ms warm for a
-	// function with aws-lambda-go, well under what a build costs, so
-	// Inputs is always filled in.
+	// main) and the files the build read. Measured on audit-go (201
+	// packages with aws-lambda-go): 0.08-0.12 s, against 0.3 s for its
+	// build from a warm cache; cheap enough to always fill in Inputs.
 	var listed bytes.Buffer
 	list := &process{
 		what: "go list",
