@@ -70,17 +70,24 @@ func moduleRoot(t *testing.T) string {
 }
 
 // esbuildBinary is examples/node_modules/.bin/esbuild, installed from
-// examples/package-lock.json. Locally its absence skips the test; in CI
-// (CI=true) it fails it, so that the tests never skip silently there.
+// examples/package-lock.json.
 func esbuildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(moduleRoot(t), "examples", "node_modules", ".bin", "esbuild")
-	if _, err := os.Stat(bin); err != nil {
-		msg := "esbuild is not installed (" + bin + "): run npm ci in examples/"
+	needInstalled(t, bin, "run npm ci in examples/")
+	return bin
+}
+
+// needInstalled skips the test when file, which npm installs, is missing;
+// in CI (CI=true) it fails it instead, so that tests never skip silently
+// there.
+func needInstalled(t *testing.T, file, hint string) {
+	t.Helper()
+	if _, err := os.Stat(file); err != nil {
+		msg := file + " is not installed: " + hint
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
-	return bin
 }
