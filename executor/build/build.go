@@ -8,9 +8,22 @@
 // Spec.Log as they come, and the last lines (TailLines) are kept for the
 // error of a failing build. On timeout or cancellation the whole group gets
 // SIGTERM, then SIGKILL 5 seconds later; when the build's main process ends,
-// whatever it left running in its group is killed too, so a build never
-// leaves processes behind (on Linux the main process is also killed if
-// lambdas itself dies).
+// whatever it left running in its group is killed too, so a build leaves
+// no processes behind (but one that leaves the group on purpose, as a
+// daemon does with setsid). On Linux the main process is also killed if
+// lambdas itself dies.
+//
+// The builders:
+//
+//   - preset "go": go build of the main package in Source for linux and the
+//     function's architecture, CGO off, into WorkDir/out/bootstrap (for the
+//     provided.al2023 runtime); see buildGo.
+//   - preset "esbuild": one bundle of the handler's file (TypeScript or
+//     JavaScript) for the runtime's Node.js version, into
+//     WorkDir/out/<file>.js, or .mjs for ESM. By default "@aws-sdk/*" is
+//     left out of the bundle, as the Node.js 18+ runtimes provide the AWS
+//     SDK v3; see buildEsbuild.
+//   - a command: sh -c Command in Source; the package is Source/Output.
 //
 // The presets are reproducible: the same inputs give byte-identical output
 // on any machine (go build -trimpath; esbuild is deterministic, and runs in

@@ -16,12 +16,12 @@ import (
 // entryExtensions are tried in this order for a handler's file.
 var entryExtensions = []string{".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".jsx"}
 
-// DefaultExternal are the packages the esbuild preset leaves out of the
+// defaultExternal are the packages the esbuild preset leaves out of the
 // bundle, for the Node.js 18 and later runtimes: they provide the AWS SDK
 // for JavaScript v3, and bundling it would make every zip megabytes larger
 // for nothing (AWS CDK's NodejsFunction does the same). A function that
 // wants a pinned SDK version of its own needs a build command.
-var DefaultExternal = []string{"@aws-sdk/*"}
+var defaultExternal = []string{"@aws-sdk/*"}
 
 // esmBanner gives an ESM bundle a require(): packages written as CommonJS
 // that call require("fs") then work in the bundle (esbuild's shim uses
@@ -41,8 +41,9 @@ var nodeRuntime = regexp.MustCompile(`^nodejs(\d+)\.x$`)
 //     package.json above the entry (within the repository) says "type":
 //     "module" and the entry is not .cts or .cjs; CommonJS otherwise. The
 //     zip holds no package.json, so the extension alone tells Lambda.
-//   - --platform=node, --target=node<N> from the runtime nodejs<N>.x, the
-//     AWS SDK v3 left external (DefaultExternal).
+//   - --platform=node, --target=node<N> from the runtime nodejs<N>.x, and
+//     "@aws-sdk/*" left external (see defaultExternal). An ESM bundle
+//     starts with a require() of its own (see esmBanner).
 //   - No source map and no minification: the bundle stays readable, its
 //     stack traces point at lines that still look like the source, and the
 //     output depends on the sources alone.
@@ -110,7 +111,7 @@ func buildEsbuild(ctx context.Context, s Spec, out string) (*Result, error) {
 		"--color=false",
 	}
 	if major >= 18 { // the runtimes that ship the SDK v3
-		for _, e := range DefaultExternal {
+		for _, e := range defaultExternal {
 			args = append(args, "--external:"+e)
 		}
 	}
