@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Runs every unit test of the example monorepo: pytest for the Python library
-# and functions, node's built-in test runner for the JS ones. Each suite runs
-# in its own process (two functions both have app.py / index.mjs; one Python
-# process could import only one of them). Exits non-zero if any suite fails.
+# and functions, node's built-in test runner for the JS and TypeScript ones
+# (the TypeScript tests are bundled with esbuild first: Node 20 cannot run
+# .ts), go vet and go test for the Go function (a module of its own). Each
+# suite runs in its own process (two functions both have app.py / index.mjs;
+# one Python process could import only one of them). Exits non-zero if any
+# suite fails.
 #
 # Python dependencies (requirements.txt of each function, and pytest) go into
 # examples/.venv, made with --system-site-packages so an installed pytest is
 # reused; set EXAMPLES_PYTHON=/path/to/python to use an interpreter as it is.
-# Node dependencies are installed with `npm ci` from each package-lock.json.
+# Node dependencies are installed with `npm ci` from each package-lock.json,
+# examples/package-lock.json (esbuild, for the TypeScript function) included.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,6 +21,8 @@ export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the function folders
 
 python_suites=(examples/libs/shared-py examples/functions/orders-api examples/functions/invoice-worker)
 node_suites=(examples/libs/shared-js examples/functions/thumbnails examples/functions/webhook)
+ts_suites=(examples/functions/checkout-ts) # test/run.mjs bundles test/*.test.ts, then node --test
+go_suites=(examples/functions/audit-go)
 
 die() { echo "examples/test.sh: $*" >&2; exit 1; }
 
@@ -41,7 +47,7 @@ else
 fi
 
 # --- Node dependencies ----------------------------------------------------
-for s in "${node_suites[@]}"; do
+for s in examples "${node_suites[@]}" "${ts_suites[@]}"; do
   if [[ -f "$s/package-lock.json" ]]; then
     (cd "$s" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in $s failed"
   fi
@@ -75,6 +81,12 @@ for s in "${node_suites[@]}"; do
     continue
   fi
   run "$s (node --test)" node --test "${files[@]}"
+done
+for s in "${ts_suites[@]}"; do
+  run "$s (esbuild + node --test)" node "$s/test/run.mjs"
+done
+for s in "${go_suites[@]}"; do
+  run "$s (go vet, go test)" bash -c 'cd "$1" && go vet ./... && go test -count=1 ./...' _ "$s"
 done
 
 echo

@@ -1,0 +1,5 @@
+module github.com/lambdas-dev/lambdas/examples/functions/audit-go
+
+go 1.26
+
+require github.com/aws/aws-lambda-go v1.55.1
