@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lambdas-dev/lambdas/executor/build"
 	"github.com/lambdas-dev/lambdas/executor/pack"
 	"github.com/lambdas-dev/lambdas/manifest"
 	"github.com/lambdas-dev/lambdas/planner/plan"
@@ -26,6 +28,8 @@ type Packager struct {
 	WorkDir string
 	// Log receives a build's output, line by line (may be nil).
 	Log func(function, line string)
+	// Warn receives what the user should know (may be nil).
+	Warn func(function, msg string)
 	// zips bounds the zips written at once: each already compresses on
 	// every core.
 	zipsOnce sync.Once
@@ -67,9 +71,87 @@ func (p *Packager) Package(ctx context.Context, fn *manifest.Function, fp *plan.
 }
 
 // build runs the function's build and lists its output (include and
-// exclude applied), for the zip.
+// exclude applied), for the zip. A file the build read that the plan did
+// not fingerprint is worth a warning: a change to it would not be planned.
 func (p *Packager) build(ctx context.Context, fn *manifest.Function, pk *plan.Package, work string) ([]pack.File, error) {
-	return nil, fmt.Errorf("%s: build: builds are not supported by this version of lambdas yet", fn.Label)
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return nil, err
+	}
+	b := pk.Build
+	preset := b.Kind
+	if preset == "command" {
+		preset = ""
+	}
+	res, err := build.Run(ctx, build.Spec{
+		Function: fn.Label, RepoRoot: p.RepoRoot, Source: filepath.Join(p.RepoRoot, filepath.FromSlash(fn.Source)),
+		Preset: preset, Command: b.Command, Output: b.Output, Runtime: fn.Runtime, Architecture: fn.Architecture,
+		Handler: fn.Handler, Timeout: b.Timeout, WorkDir: work, Log: &lineWriter{function: fn.Label, log: p.Log},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p.Warn != nil {
+		if missed := unplannedInputs(res.Inputs, pk, fn); len(missed) > 0 {
+			more := ""
+			if len(missed) > 5 {
+				more, missed = fmt.Sprintf(" and %d more", len(missed)-5), missed[:5]
+			}
+			p.Warn(fn.Label, fmt.Sprintf("the build read %s%s, which the plan does not fingerprint: a change there would not release %s; add it to watch", strings.Join(missed, ", "), more, fn.Label))
+		}
+	}
+	root := p.RepoRoot
+	if !within(root, res.Dir) {
+		root = res.Dir // a preset's output, outside the repository
+	}
+	rel, err := filepath.Rel(root, res.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return pack.Collect(ctx, pack.Spec{RepoRoot: root, Source: filepath.ToSlash(rel), Include: pk.Include, Exclude: pk.Exclude, Function: fn.Label})
+}
+
+// unplannedInputs are the files a build read that neither its inputs nor
+// its watched paths cover.
+func unplannedInputs(read []string, pk *plan.Package, fn *manifest.Function) []string {
+	known := map[string]bool{}
+	for _, e := range pk.Inputs {
+		known[e.File] = true
+	}
+	var out []string
+	for _, f := range read {
+		if known[f] || underAny(f, fn.Watch) || underAny(f, []string{fn.Dependencies, fn.Lockfile}) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func underAny(p string, roots []string) bool {
+	for _, r := range roots {
+		if r != "" && (p == r || strings.HasPrefix(p, r+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+// lineWriter turns a build's log lines into Log calls.
+type lineWriter struct {
+	function string
+	log      func(function, line string)
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	if w.log != nil {
+		w.log(w.function, strings.TrimRight(string(b), "\n"))
+	}
+	return len(b), nil
 }
 
 // packageAll builds and zips every package first: a failing build, a limit
@@ -78,6 +160,8 @@ func (p *Packager) build(ctx context.Context, fn *manifest.Function, pk *plan.Pa
 func (e *Executor) packageAll(ctx context.Context, work []*release) error {
 	p := &Packager{RepoRoot: e.manifest.RepoRoot, WorkDir: e.workDir, Log: func(function, line string) {
 		e.opts.Reporter.Report(Event{Time: time.Now(), Function: function, Step: string(plan.StepBuild), Kind: EventLog, Message: line})
+	}, Warn: func(function, msg string) {
+		e.opts.Reporter.Report(Event{Time: time.Now(), Function: function, Step: string(plan.StepBuild), Kind: EventWarn, Message: msg})
 	}}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.Parallelism)

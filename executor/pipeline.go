@@ -60,8 +60,8 @@ func (e *Executor) releaseOne(ctx context.Context, r *release) FunctionResult {
 		}
 	}
 	for _, s := range r.plan.Steps {
-		if s.Name == plan.StepPackage {
-			continue
+		if s.Name == plan.StepPackage || s.Name == plan.StepBuild {
+			continue // done before any AWS call (packageAll)
 		}
 		run := impl[s.Name] // preflight checked that every step has one
 		t := time.Now()

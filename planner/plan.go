@@ -185,7 +185,7 @@ func planFunction(in Input, v *gitView, f *manifest.Function) (plan.FunctionPlan
 	if err != nil {
 		return fp, "", fmt.Errorf("%s: watch: %w", f.Label, err)
 	}
-	fp.CodeFingerprint = codeFingerprint(f, pk, watched)
+	fp.CodeFingerprint = codeFingerprint(f, pk, watched, buildTool(in.Manifest.RepoRoot, f))
 	if f.Dependencies != "" {
 		deps, err := v.items([]string{f.Dependencies, f.Lockfile})
 		if err != nil {
@@ -380,8 +380,23 @@ func steps(m *manifest.Manifest, f *manifest.Function, fp plan.FunctionPlan, cod
 		if fp.Package != nil {
 			files = len(fp.Package.Entries)
 		}
-		out = append(out, plan.Step{Name: plan.StepPackage, Reason: fmt.Sprintf("zip %d %s of %s deterministically", files, plural(files, "file", "files"), f.Source),
-			Package: &plan.PackageParams{Files: files}})
+		if b := f.Build; b != nil {
+			bp := &plan.BuildParams{Kind: b.Preset, Command: b.Command, Output: b.Output}
+			reason := fmt.Sprintf("build with the %s preset (%d input %s)", b.Preset, len(fp.Package.Inputs), plural(len(fp.Package.Inputs), "file", "files"))
+			if b.Preset == "" {
+				bp.Kind = "command"
+				reason = fmt.Sprintf("run `%s` in %s, then zip %s", b.Command, f.Source, path.Join(f.Source, b.Output))
+			}
+			out = append(out, plan.Step{Name: plan.StepBuild, Reason: reason, Build: bp})
+			reason = "zip the build's output deterministically"
+			if files > 0 {
+				reason = fmt.Sprintf("zip the build's output and %d bundled %s deterministically", files, plural(files, "file", "files"))
+			}
+			out = append(out, plan.Step{Name: plan.StepPackage, Reason: reason, Package: &plan.PackageParams{Files: files, FromBuild: true}})
+		} else {
+			out = append(out, plan.Step{Name: plan.StepPackage, Reason: fmt.Sprintf("zip %d %s of %s deterministically", files, plural(files, "file", "files"), f.Source),
+				Package: &plan.PackageParams{Files: files}})
+		}
 		if a := m.Project.Artifacts; a != nil {
 			out = append(out, plan.Step{Name: plan.StepUpload, Reason: "store the zip under its content hash (skipped when already stored)",
 				Upload: &plan.UploadParams{Bucket: a.Bucket, Prefix: a.Prefix}})
@@ -431,11 +446,11 @@ func plural(n int, one, many string) string {
 // entry of its file list (zip path, mode, git blob hash), a build's inputs
 // and settings, what it watches, and the settings that shape the release
 // (runtime, architecture). A clean tree needs no file read to compute it.
-func codeFingerprint(f *manifest.Function, pk *plan.Package, watched []item) string {
+func codeFingerprint(f *manifest.Function, pk *plan.Package, watched []item, tool string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "lambdas code fingerprint v2\nruntime %s\narchitecture %s\n", f.Runtime, f.Architecture)
 	if b := pk.Build; b != nil {
-		fmt.Fprintf(h, "build %q %q %q %s handler %q\ninclude %q\nexclude %q\n", b.Kind, b.Command, b.Output, b.Timeout, f.Handler, pk.Include, pk.Exclude)
+		fmt.Fprintf(h, "build %q %q %q handler %q tool %q\ninclude %q\nexclude %q\n", b.Kind, b.Command, b.Output, f.Handler, tool, pk.Include, pk.Exclude)
 		for _, e := range pk.Inputs {
 			fmt.Fprintf(h, "input %s %t %s\n", e.Path, e.Exec, e.Blob)
 		}

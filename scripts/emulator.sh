@@ -8,6 +8,17 @@ ensure_moto() {
   fi
 }
 
+# install_examples_node_modules puts esbuild (examples/package.json) and the
+# TypeScript example's dependencies in place, from their lockfiles.
+install_examples_node_modules() {
+  local d
+  for d in examples examples/functions/checkout-ts; do
+    if [ -f "$d/package-lock.json" ]; then
+      (cd "$d" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    fi
+  done
+}
+
 start_emulator() {
   ensure_moto
   local port

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 . scripts/emulator.sh
 ensure_moto
 
+echo "==> npm ci in examples/ (esbuild, which the build tests and the TypeScript example use)"
+install_examples_node_modules
+
 echo "==> go vet"
 go vet ./...
 echo "==> go test (with the race detector: the planner and executor are concurrent)"
