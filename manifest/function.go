@@ -17,12 +17,15 @@ import (
 )
 
 const (
-	defaultRateLimit = 15
-	defaultAlias     = "live"
-	defaultMemory    = 128
-	defaultTimeout   = 3
-	maxAlarms        = 10
-	maxEnvBytes      = 4096
+	defaultRateLimit = 15 // the Lambda control-plane quota per account and Region
+	// defaultGetFunctionRateLimit is GetFunction's own quota.
+	defaultGetFunctionRateLimit = 100
+	maxRateLimit                = 10000
+	defaultAlias                = "live"
+	defaultMemory               = 128
+	defaultTimeout              = 3
+	maxAlarms                   = 10
+	maxEnvBytes                 = 4096
 )
 
 var strategies = []string{"all-at-once", "canary", "linear"}
@@ -74,18 +77,32 @@ func (l *loader) project(blocks []*plainBlock, fileStart hcl.Range, p *Project) 
 		}
 	}
 
-	p.APIRateLimit = defaultRateLimit
-	if rl := l.pick(pa.APIRateLimit); rl.set() {
-		if n, ok := l.asNumber(rl, "15"); ok {
-			f, _ := n.Float64()
-			if n.Sign() <= 0 || f > 10000 {
-				l.errorAt(rl.rng(), "Invalid api_rate_limit",
-					fmt.Sprintf("api_rate_limit is the number of mutating Lambda calls per second, shared by all workers; it must be above 0 (and at most 10000), got %s. AWS allows about 15 per account and region.", n.Text('g', 10)))
-			} else {
-				p.APIRateLimit = f
-			}
-		}
+	p.APIRateLimit = l.rateLimit(l.pick(pa.APIRateLimit), defaultRateLimit,
+		"how many Lambda control-plane calls per second lambdas makes, all workers together: every call except GetFunction, GetPolicy and Invoke",
+		"AWS allows 15 per account and Region for all of them, reads included (the default)")
+	p.GetFunctionRateLimit = l.rateLimit(l.pick(pa.GetFunctionRateLimit), defaultGetFunctionRateLimit,
+		"how many GetFunction calls per second lambdas makes, all workers together",
+		"AWS allows 100 per account and Region, a quota of its own (the default)")
+}
+
+// rateLimit reads a calls-per-second setting: a number above 0 and at most
+// maxRateLimit, or def when unset.
+func (l *loader) rateLimit(a attrVal, def float64, what, quota string) float64 {
+	if !a.set() {
+		return def
 	}
+	n, ok := l.asNumber(a, big.NewFloat(def).Text('g', 10))
+	if !ok {
+		return def
+	}
+	f, _ := n.Float64()
+	if n.Sign() <= 0 || f > maxRateLimit {
+		l.errorAt(a.rng(), "Invalid "+a.name(),
+			fmt.Sprintf("%s is %s; it must be above 0 and at most %d, got %s. %s.",
+				a.name(), what, maxRateLimit, n.Text('g', 10), quota))
+		return def
+	}
+	return f
 }
 
 // state parses the state setting: s3://bucket/key, or a local file path

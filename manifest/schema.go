@@ -59,6 +59,8 @@ type projectAttrs struct {
 	Artifacts    *hcl.Attribute `hcl:"artifacts,optional"`
 	State        *hcl.Attribute `hcl:"state,optional"`
 	APIRateLimit *hcl.Attribute `hcl:"api_rate_limit,optional"`
+	// GetFunctionRateLimit paces GetFunction, which has its own quota.
+	GetFunctionRateLimit *hcl.Attribute `hcl:"get_function_rate_limit,optional"`
 }
 
 // functionAttrs is the body of a function block, and of the defaults block.

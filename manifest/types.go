@@ -27,10 +27,16 @@ type Project struct {
 	// StateFile is the absolute path of the local state file; "" when StateS3 is set.
 	StateFile string
 	StateS3   *S3Location // state in S3: Bucket and Key (in Prefix)
-	// APIRateLimit is the number of mutating Lambda calls per second shared by
-	// all workers (default 15, what an account and region allow).
+	// APIRateLimit (api_rate_limit) paces every Lambda control-plane call,
+	// reads included, except GetFunction, GetPolicy and Invoke: calls per
+	// second, shared by all workers. Default 15, the quota AWS gives an
+	// account in a Region for all those calls together.
 	APIRateLimit float64
-	Range        hcl.Range
+	// GetFunctionRateLimit (get_function_rate_limit) paces GetFunction,
+	// which AWS counts against a quota of its own: calls per second, shared
+	// by all workers. Default 100, that quota.
+	GetFunctionRateLimit float64
+	Range                hcl.Range
 }
 
 // S3Location is a parsed s3://bucket/prefix URL. Prefix has no leading or
