@@ -134,6 +134,85 @@ func (l *loader) state(s string, rng hcl.Range, p *Project) {
 		return
 	}
 	p.StateFile = f
+	l.stateRange = &rng
+}
+
+// checkStatePlace reports a local state file (or its lock file) that would
+// be packaged: inside a function's source folder or a bundle's from. A
+// path through a folder named .lambdas is fine, since the packager skips
+// those (like .git): so a one-function repository with source = "." keeps
+// the default .lambdas/state.json.
+func (l *loader) checkStatePlace(p *Project, fns []*Function) {
+	if p.StateFile == "" {
+		return
+	}
+	rng := p.Range
+	if l.stateRange != nil {
+		rng = *l.stateRange
+	}
+	shown := func(f string) string {
+		if rel, err := filepath.Rel(l.dir, f); err == nil {
+			return filepath.ToSlash(rel)
+		}
+		return f
+	}
+	for _, fn := range fns {
+		type folder struct{ rel, what string }
+		folders := []folder{{fn.Source, fmt.Sprintf("the source folder %q of function %q", fn.Source, fn.Label)}}
+		for _, b := range fn.Bundles {
+			folders = append(folders, folder{b.From, fmt.Sprintf("%q, which function %q bundles (%s)", b.From, fn.Label, rangeLine(b.Range))})
+		}
+	folders:
+		for _, f := range folders {
+			if f.rel == "" {
+				continue
+			}
+			dir := filepath.Join(l.root, filepath.FromSlash(f.rel))
+			for i, file := range []string{p.StateFile, p.StateFile + ".lock"} {
+				if !l.packagedFrom(dir, file) {
+					continue
+				}
+				what := "The state file " + shown(file)
+				if i == 1 {
+					what = "The state's lock file " + shown(file)
+				}
+				l.errorAt(rng, "State file inside a packaged folder",
+					fmt.Sprintf("%s is inside %s, so it would be zipped with the function, and every release changes it. Keep the state in a folder named .lambdas, which lambdas never packages (the default is .lambdas/state.json), or outside what functions package.",
+						what, f.what))
+				break folders
+			}
+		}
+	}
+}
+
+// packagedFrom reports whether file is dir or inside it, and not below a
+// folder named .lambdas there; both as written and with symbolic links
+// resolved (file need not exist yet, its folder may).
+func (l *loader) packagedFrom(dir, file string) bool {
+	check := func(dir, file string) bool {
+		rel, err := filepath.Rel(dir, file)
+		if err != nil || !within(dir, file) {
+			return false
+		}
+		for part := range strings.SplitSeq(filepath.ToSlash(rel), "/") {
+			if part == ".lambdas" {
+				return false
+			}
+		}
+		return true
+	}
+	if check(dir, file) {
+		return true
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return false
+	}
+	realParent, err := filepath.EvalSymlinks(filepath.Dir(file))
+	if err != nil {
+		return false
+	}
+	return check(realDir, filepath.Join(realParent, filepath.Base(file)))
 }
 
 // functionsOf decodes the defaults block and every function block, merges,
@@ -148,6 +227,11 @@ func (l *loader) functionsOf(defaultBlocks []*plainBlock, blocks []*functionBloc
 			l.errorAt(a.NameRange, "function_name in defaults",
 				"function_name must differ for every function, so it cannot be set in defaults. Set it in each function block (it defaults to the label).")
 			defaults.attrs.FunctionName = nil
+		}
+		if a := defaults.attrs.DefaultBundles; a != nil {
+			l.errorAt(a.NameRange, "default_bundles in defaults",
+				"default_bundles = false lets one function leave out the bundles of the defaults block, so it belongs in a function block. To bundle nothing by default, remove the bundle blocks from defaults.")
+			defaults.attrs.DefaultBundles = nil
 		}
 		for _, extra := range defaultBlocks[1:] {
 			l.errorAt(extra.DefRange, "Duplicate defaults block",
@@ -249,7 +333,8 @@ func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Ran
 		}
 	}
 
-	if h := l.pick(fa.Handler, da.Handler); !h.set() {
+	h := l.pick(fa.Handler, da.Handler)
+	if !h.set() {
 		l.missing(b, [2]*fnSpec{spec, d}, fa.Handler, da.Handler, "handler", `handler = "app.handler"`, "the entry point Lambda calls")
 	} else if s, ok := l.asString(h, `"app.handler"`); ok {
 		if p := checkHandler(s, rawRuntime); p != nil {
@@ -299,6 +384,8 @@ func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Ran
 
 	fn.Deploy = l.deploy(spec, d)
 	fn.Create = l.create(spec, d)
+	fn.Build = l.buildOf(spec, d, fn, h)
+	fn.Bundles = l.bundlesOf(spec, d, fn)
 	return fn, nameRange
 }
 

@@ -75,6 +75,8 @@ type loader struct {
 
 	// reads records what env() and file() returned, for Manifest.Hash.
 	reads map[string]string
+
+	stateRange *hcl.Range // the local state setting, nil when it is the default
 }
 
 func (l *loader) errorAt(rng hcl.Range, summary, detail string) {
@@ -141,6 +143,7 @@ func (l *loader) load() *Manifest {
 	m := &Manifest{File: l.file, Dir: l.dir, RepoRoot: l.root}
 	l.project(root.Projects, file.Body.MissingItemRange(), &m.Project)
 	m.Functions = l.functionsOf(root.Defaults, root.Functions)
+	l.checkStatePlace(&m.Project, m.Functions)
 
 	if l.diags.HasErrors() {
 		return nil

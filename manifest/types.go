@@ -48,11 +48,16 @@ type S3Location struct {
 
 // Function is one function block with the defaults block merged under it.
 type Function struct {
-	Label        string
-	Name         string   // function_name; defaults to Label
-	Source       string   // repo-relative, slash-separated, cleaned
-	Include      []string // doublestar globs relative to Source; empty means everything
-	Exclude      []string // doublestar globs relative to Source
+	Label  string
+	Name   string // function_name; defaults to Label
+	Source string // repo-relative, slash-separated, cleaned
+	// Include and Exclude are doublestar globs matched against each entry's
+	// path in the zip: relative to Source, or to the build's output folder
+	// when there is a build, and to/... for what a bundle adds (so that
+	// exclude = ["**/__pycache__/**"] also keeps them out of bundles).
+	// An empty Include means everything.
+	Include      []string
+	Exclude      []string
 	Watch        []string // repo-relative, slash-separated, cleaned
 	Runtime      string
 	Architecture string // "x86_64" (default) or "arm64"
@@ -63,7 +68,56 @@ type Function struct {
 	Alias        string // defaults to "live"
 	Deploy       Deploy
 	Create       *Create // nil: the function must already exist (Terraform creates it)
-	Range        hcl.Range
+	// Build is how the code is built before it is zipped; nil means no
+	// build: the source folder itself is zipped. A function's build block
+	// replaces the defaults block's as a whole.
+	Build *Build
+	// Bundles add files from elsewhere in the repository to the zip, in
+	// order: the defaults block's first, then the function's own. A
+	// function's bundle blocks add to those of defaults; default_bundles =
+	// false in a function leaves the defaults' out. No two bundles land on
+	// one path of the zip, and none lands on a path the source folder has.
+	Bundles []Bundle
+	Range   hcl.Range
+}
+
+// Bundle is a bundle block: shared code copied into the zip, without
+// symbolic links (lambdas.hcl: bundle { from = "libs/pyshared/pyshared",
+// to = "pyshared" }).
+type Bundle struct {
+	// From is the bundled file or folder: repo-relative, slash-separated,
+	// cleaned; outside the function's source folder (which is packaged
+	// anyway) and outside .git.
+	From string
+	// To is where it lands in the zip: a relative slash path, cleaned, not
+	// "." and without "..". A folder's files land under To, a file is
+	// named To.
+	To    string
+	Range hcl.Range
+}
+
+// Build is a build block.
+type Build struct {
+	// Preset is "go" (go build for the function's architecture into an
+	// executable named bootstrap; runtime provided.al2023 or provided.al2),
+	// "esbuild" (bundles the handler's entry file, TypeScript or
+	// JavaScript; a nodejs runtime), or "" for a command build.
+	Preset string
+	// Entry is, for preset "esbuild", the entry file the handler names,
+	// repo-relative: handler "src/app.handler" gives the first of
+	// src/app.ts, .tsx, .mts, .cts, .js, .mjs, .cjs, .jsx in the source
+	// folder. "" for other builds.
+	Entry string
+	// Command is a command build's shell command, run in the source
+	// folder; "" for a preset.
+	Command string
+	// Output is the folder, relative to Source (slash-separated, cleaned,
+	// inside Source), whose files a command build leaves to be zipped; ""
+	// for a preset.
+	Output string
+	// Timeout bounds the build: above 0, at most 2h, default 10m.
+	Timeout time.Duration
+	Range   hcl.Range
 }
 
 // Deploy is how traffic moves to a new version.
