@@ -182,11 +182,11 @@ func (l *loader) buildFits(b *Build, presetRng hcl.Range, fn *Function, h attrVa
 		if len(found) == 0 {
 			names := make([]string, len(entryExtensions))
 			for i, ext := range entryExtensions {
-				names[i] = path.Base(module) + ext
+				names[i] = module + ext
 			}
 			l.errorAt(h.rng(), "No entry file for esbuild",
-				fmt.Sprintf("preset \"esbuild\" bundles the file that handler %q names, and function %q has none: lambdas looked in the source folder %q for %s, one of %s. Create it, or correct the handler.",
-					fn.Handler, fn.Label, fn.Source, module+".*", strings.Join(names, ", ")))
+				fmt.Sprintf("preset \"esbuild\" bundles the file that handler %q names, and function %q has none: lambdas looked in the source folder %q for %s. Create one, or correct the handler.",
+					fn.Handler, fn.Label, fn.Source, strings.Join(names, ", ")))
 			return false
 		}
 		if len(found) > 1 {

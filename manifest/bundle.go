@@ -59,7 +59,7 @@ func (l *loader) bundlesOf(s, d *fnSpec, fn *Function) []Bundle {
 			}
 			if a.To == b.To {
 				l.errorAt(b.toRng, "Two bundles at one path",
-					fmt.Sprintf("This bundle and the one at %s both put their files at %q in the zip. Give each its own to.%s", rangeLine(a.toRng), b.To, optOut))
+					fmt.Sprintf("This bundle and the one at %s both put their files at %q in the zip. Give each bundle a path of its own.%s", rangeLine(a.toRng), b.To, optOut))
 			} else {
 				l.errorAt(b.toRng, "Bundles overlap",
 					fmt.Sprintf("This bundle puts its files at %q in the zip, and the one at %s at %q: one is inside the other, so their files would mix. Give each a path of its own, side by side.%s",
@@ -93,7 +93,7 @@ func (l *loader) bundle(bs bundleSpec, fn *Function) (placedBundle, bool) {
 	from := l.pick(bs.attrs.From)
 	if !from.set() {
 		l.errorAt(bs.rng, "Missing from",
-			"A bundle block needs from: the file or folder (relative to "+l.base+") whose files are added to the zip, e.g. from = \"libs/shared\".")
+			"A bundle block needs from: the file or folder (relative to the folder of "+l.base+") that is added to the zip, e.g. from = \"libs/shared\".")
 		good = false
 	} else if p, ok := l.asString(from, `"libs/shared"`); !ok {
 		good = false

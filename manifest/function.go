@@ -176,9 +176,13 @@ func (l *loader) checkStatePlace(p *Project, fns []*Function) {
 				if i == 1 {
 					what = "The state's lock file " + shown(file)
 				}
+				where := "is inside"
+				if filepath.Clean(file) == dir {
+					where = "is"
+				}
 				l.errorAt(rng, "State file inside a packaged folder",
-					fmt.Sprintf("%s is inside %s, so it would be zipped with the function, and every release changes it. Keep the state in a folder named .lambdas, which lambdas never packages (the default is .lambdas/state.json), or outside what functions package.",
-						what, f.what))
+					fmt.Sprintf("%s %s %s, so it would be zipped with the function, and every release changes it. Keep the state in a folder named .lambdas, which lambdas never packages, e.g. state = \".lambdas/state.json\" (the default), or outside what functions package.",
+						what, where, f.what))
 				break folders
 			}
 		}

@@ -148,7 +148,7 @@ func (l *loader) load() *Manifest {
 	if l.diags.HasErrors() {
 		return nil
 	}
-	m.Hash = l.hash()
+	m.Hash = l.hash(m.Functions)
 	return m
 }
 
@@ -228,10 +228,11 @@ func (l *loader) setRoot() bool {
 	return true
 }
 
-// hash is the SHA-256 of the manifest bytes, the variable values and what
-// env() and file() read: everything the result depends on besides the
-// repository files themselves.
-func (l *loader) hash() string {
+// hash is the SHA-256 of the manifest bytes, the variable values, what
+// env() and file() read, and what was looked up on disk to decide a
+// setting (the entry file an esbuild build bundles): everything the result
+// depends on besides the repository files themselves.
+func (l *loader) hash(fns []*Function) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "lambdas-manifest-v1\x00%d\x00", len(l.src))
 	h.Write(l.src)
@@ -244,6 +245,11 @@ func (l *loader) hash() string {
 	}
 	for _, k := range sortedKeys(l.reads) {
 		fmt.Fprintf(h, "\x00read\x00%s\x00%s", k, l.reads[k])
+	}
+	for _, fn := range fns {
+		if fn.Build != nil && fn.Build.Entry != "" {
+			fmt.Fprintf(h, "\x00entry\x00%s\x00%s", fn.Label, fn.Build.Entry)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -103,7 +103,7 @@ func inGitDir(rel string) bool {
 
 func (l *loader) gitDirError(p string, rng hcl.Range, attr string) {
 	l.errorAt(rng, "Path inside .git",
-		fmt.Sprintf("%q is git's own folder .git or inside it, and lambdas never packages git's own folder, nor watches it (it changes with every git command). Point %s at the files of the repository instead.", p, attr))
+		fmt.Sprintf("%q is git's own folder (.git) or inside it. lambdas never packages git's own folder, nor watches it: it changes with every git command. Point %s at the repository's files instead.", p, attr))
 }
 
 // rootHint says where the repository root is, relative to the manifest.
