@@ -442,7 +442,7 @@ func (l *loader) checkDescriptor(rel, runtime string, rng hcl.Range) {
 		}
 	default:
 		l.errorAt(rng, "Dependencies not supported for the runtime",
-			fmt.Sprintf("lambdas installs dependencies only for Python (requirements.txt) and Node.js (package.json); %s functions ship what their source folder holds. Remove dependencies, and build the bootstrap into the source folder.", runtime))
+			fmt.Sprintf("lambdas installs dependencies only for Python (requirements.txt) and Node.js (package.json); %s functions ship what their source folder holds, or what their build makes. Remove dependencies; for a Go program, build { preset = \"go\" } builds it with its modules.", runtime))
 	}
 }
 
@@ -466,7 +466,7 @@ func (l *loader) globs(a attrVal) []string {
 				fmt.Sprintf("%q starts with %q, but patterns are relative to the source folder and never start with it: write %q.", g, g[:strings.IndexByte(g, '/')+1], strings.TrimLeft(strings.TrimPrefix(g, "."), "/")))
 		case g == ".." || strings.HasPrefix(g, "../") || strings.Contains(g, "/../") || strings.HasSuffix(g, "/.."):
 			l.errorAt(rng, "Invalid pattern",
-				fmt.Sprintf("%q goes up out of the source folder; %s patterns match only files inside it. To add files from elsewhere to the change detection, use watch.", g, a.name()))
+				fmt.Sprintf("%q goes up out of the source folder; %s patterns match only files inside it. To ship files from elsewhere in the repository, add a bundle block; to release the function when they change, list them in watch.", g, a.name()))
 		case !doublestar.ValidatePattern(g):
 			l.errorAt(rng, "Invalid pattern",
 				fmt.Sprintf("%q is not a valid glob (check brackets and braces). Patterns use doublestar syntax: * within a folder, ** across folders, e.g. \"**/*.py\" or \"tests/**\".", g))

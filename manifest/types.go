@@ -51,11 +51,10 @@ type Function struct {
 	Label  string
 	Name   string // function_name; defaults to Label
 	Source string // repo-relative, slash-separated, cleaned
-	// Include and Exclude are doublestar globs matched against each entry's
-	// path in the zip: relative to Source, or to the build's output folder
-	// when there is a build, and to/... for what a bundle adds (so that
-	// exclude = ["**/__pycache__/**"] also keeps them out of bundles).
-	// An empty Include means everything.
+	// Include and Exclude are doublestar globs relative to Source, or to
+	// the build's output folder when there is a build: they choose which of
+	// those files are zipped. An empty Include means everything. They do
+	// not apply to Bundles, which add what git sees in their From whole.
 	Include      []string
 	Exclude      []string
 	Watch        []string // repo-relative, slash-separated, cleaned
