@@ -54,67 +54,67 @@ func (l *loader) buildOf(s, d *fnSpec, fn *Function, h attrVal) *Build {
 	good := true
 
 	typo := func(name string) bool { return s.typos[name] || d.typos[name] }
-	preset, command := l.pick(attrs.Preset), l.pick(attrs.Command)
+	preset, command, output := l.pick(attrs.Preset), l.pick(attrs.Command), l.pick(attrs.Output)
 	switch {
 	case preset.set() && command.set():
 		l.errorAt(command.rng(), "Both preset and command",
 			fmt.Sprintf("A build block has either a preset or a command, not both; this one has preset at line %d. Keep preset for the built-in go or esbuild build, or command (with output) for any other.",
 				preset.rng().Start.Line))
-		return nil
+		good = false
 	case !preset.set() && !command.set():
 		if !typo("preset") && !typo("command") {
 			l.errorAt(*where, "Missing build preset or command",
 				"A build block says how to build the function: preset = \"go\" (a Go program for a provided runtime), preset = \"esbuild\" (a Node.js handler, TypeScript or JavaScript), or command = \"make dist\" with output = \"dist\" for any other build.")
 		}
-		return nil
+		good = false
 	case preset.set():
-		v, ok := l.asString(preset, `"go"`)
-		if !ok {
-			return nil
+		if output.set() {
+			l.errorAt(output.rng(), "output with a preset",
+				"A preset knows what it builds (go the executable bootstrap, esbuild one JavaScript file for the handler), so output is only for a command build. Remove output.")
+			good = false
 		}
-		if !slices.Contains(buildPresets, v) {
+		v, ok := l.asString(preset, `"go"`)
+		switch {
+		case !ok:
+			good = false
+		case !slices.Contains(buildPresets, v):
 			hint := didYouMean(v, buildPresets)
 			if to, ok := presetAliases[strings.ToLower(v)]; ok && hint == "" {
 				hint = fmt.Sprintf(" Did you mean %q?", to)
 			}
 			l.errorAt(preset.rng(), "Unknown build preset",
 				fmt.Sprintf("%q is not a build preset.%s lambdas has two: \"go\" builds the Go program in the source folder into bootstrap for a provided runtime, and \"esbuild\" bundles a Node.js handler written in TypeScript or JavaScript. For any other build, set command and output instead.", v, hint))
-			return nil
-		}
-		b.Preset = v
-		if o := l.pick(attrs.Output); o.set() {
-			made := map[string]string{"go": "the executable bootstrap", "esbuild": "one JavaScript file for the handler"}[v]
-			l.errorAt(o.rng(), "output with a preset",
-				fmt.Sprintf("preset %q knows what it builds (%s), so output is only for a command build. Remove output.", v, made))
 			good = false
+		default:
+			b.Preset = v
+			if !l.buildFits(b, preset.rng(), fn, h, from) {
+				good = false
+			}
 		}
 	default:
-		v, ok := l.asString(command, `"make dist"`)
-		if !ok {
-			return nil
-		}
-		if strings.TrimSpace(v) == "" {
+		if v, ok := l.asString(command, `"make dist"`); !ok {
+			good = false
+		} else if strings.TrimSpace(v) == "" {
 			l.errorAt(command.rng(), "Empty build command",
 				"command is the shell command that builds the function, run in its source folder, e.g. command = \"make dist\". Remove the build block when the source folder is zipped as it is.")
 			good = false
+		} else {
+			b.Command = v
 		}
-		b.Command = v
-		if o := l.pick(attrs.Output); !o.set() {
+		if !output.set() {
 			if !typo("output") {
 				l.errorAt(command.rng(), "Missing output",
 					"A command build needs output: the folder, relative to the source folder, whose files the command leaves to be zipped, e.g. output = \"dist\".")
 			}
 			good = false
-		} else if p, ok := l.asString(o, `"dist"`); ok {
-			if out, why := cleanInnerPath(p); why != "" {
-				l.errorAt(o.rng(), "Invalid build output",
-					fmt.Sprintf("output is the folder, relative to the source folder, whose files are zipped, e.g. \"dist\", and %q %s.", p, why))
-				good = false
-			} else {
-				b.Output = out
-			}
-		} else {
+		} else if p, ok := l.asString(output, `"dist"`); !ok {
 			good = false
+		} else if out, why := cleanInnerPath(p); why != "" {
+			l.errorAt(output.rng(), "Invalid build output",
+				fmt.Sprintf("output is the folder, relative to the source folder, whose files are zipped, e.g. \"dist\", and %q %s.", p, why))
+			good = false
+		} else {
+			b.Output = out
 		}
 	}
 
@@ -130,9 +130,6 @@ func (l *loader) buildOf(s, d *fnSpec, fn *Function, h attrVal) *Build {
 		}
 	}
 
-	if preset.set() && !l.buildFits(b, preset.rng(), fn, h, from) {
-		good = false
-	}
 	if !good {
 		return nil
 	}

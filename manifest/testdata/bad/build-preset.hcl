@@ -93,3 +93,14 @@ function "up" {
     preset = "esbuild"
   }
 }
+
+function "all-at-once" {
+  source  = "functions/web"
+  runtime = "nodejs22.x"
+  handler = "index.handler"
+  build {
+    preset  = "webpack"  # ERROR did you mean esbuild
+    output  = "dist"  # ERROR not with a preset
+    timeout = "-1m"  # ERROR every mistake at once
+  }
+}
