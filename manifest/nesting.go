@@ -48,6 +48,9 @@ type nestScan struct {
 	stack   []nestFrame
 	depth   int  // open code frames plus every frame's pending count
 	operand bool // the last token ended an operand, so a "[" is an index
+	// unclosed is set once a "/*" has no "*/" after it: no later one has
+	// either, and searching again for each would take quadratic time.
+	unclosed bool
 }
 
 // nestingTooDeep returns the offset of the token at which src nests deeper
@@ -152,8 +155,12 @@ func (s *nestScan) step(i int) int {
 			return i + nl
 		}
 		return len(src)
-	case c == '/' && at(i+1, '*') && bytes.Contains(src[i+2:], []byte("*/")):
-		return i + 2 + bytes.Index(src[i+2:], []byte("*/")) + 2
+	case c == '/' && at(i+1, '*') && !s.unclosed:
+		if end := bytes.Index(src[i+2:], []byte("*/")); end >= 0 {
+			return i + 2 + end + 2
+		}
+		s.unclosed = true // to hcl, "/" and "*" are then operators
+		return i
 	case c == '"':
 		s.push(nestFrame{kind: '"'})
 		s.operand = false

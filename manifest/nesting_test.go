@@ -96,6 +96,8 @@ func TestNestingScanFollowsTheLexer(t *testing.T) {
 		{"slash comment", "// " + b + "\nx = 1", false},
 		{"block comment", "/* " + b + "\n" + b + " */ x = 1", false},
 		{"unclosed block comment is code to hcl", "x = 1 /* " + b, true},
+		// Searching for "*/" again after each of them took 16 s.
+		{"many unclosed block comments", strings.Repeat("/*,", 1<<18), false},
 		{"heredoc", "x = <<EOF\n" + b + "\n\"\nEOF\ny = 1", false},
 		{"indented heredoc", "x = <<-EOF\n  " + b + "\n  EOF\ny = 1", false},
 		{"CRLF heredoc", "x = <<EOF\r\n" + b + "\r\nEOF\r\ny = 1", false},
