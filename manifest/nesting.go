@@ -38,6 +38,10 @@ type nestFrame struct {
 	index   bool   // '[' right after an operand: an index or splat step, one more level of its parent
 	marker  []byte // heredocs: the closing marker
 	bol     bool   // heredocs: at the start of a line, where the marker may stand
+	// lines is set where a newline ends an item, as in hcl: the file, a
+	// block body or an object, but not a {for ...} expression (decided at
+	// its first token, which seen says has come).
+	lines, seen bool
 }
 
 func (f *nestFrame) isTemplate() bool { return f.kind == '"' || f.kind == '<' }
@@ -65,7 +69,7 @@ type nestScan struct {
 // it errs towards counting: a bracket in text it took for code makes the
 // count larger, never smaller.
 func nestingTooDeep(src []byte) int {
-	s := &nestScan{src: src, stack: []nestFrame{{kind: 0}}}
+	s := &nestScan{src: src, stack: []nestFrame{{kind: 0, lines: true, seen: true}}}
 	for i := 0; i < len(src); {
 		start := i
 		i = s.step(i)
@@ -148,6 +152,12 @@ func (s *nestScan) step(i int) int {
 
 	// Code: the file, a bracket or a template sequence.
 	switch {
+	case c == '\n' && f.lines:
+		// A new item: what counted in the previous one is done.
+		s.depth -= f.pending
+		f.pending = 0
+		s.operand = false
+		return i + 1
 	case c == ' ' || c == '\t' || c == '\r' || c == '\n':
 		return i + 1
 	case c == '#' || c == '/' && at(i+1, '/'):
@@ -161,6 +171,10 @@ func (s *nestScan) step(i int) int {
 		}
 		s.unclosed = true // to hcl, "/" and "*" are then operators
 		return i
+	case f.kind == '{' && !f.seen:
+		f.seen = true
+		f.lines = !(bytes.HasPrefix(src[i:], []byte("for")) && (i+3 == len(src) || !isIdentByte(src[i+3]) && src[i+3] != '-' && (src[i+3] < '0' || src[i+3] > '9')))
+		return i // the token itself is scanned next
 	case c == '"':
 		s.push(nestFrame{kind: '"'})
 		s.operand = false

@@ -114,6 +114,10 @@ func TestNestingScanFollowsTheLexer(t *testing.T) {
 		{"code after a closed string", `x = "` + b + `" == ` + b, true},
 		{"many items", "x = [" + strings.Repeat("-1 + 2, ", 300) + "]", false},
 		{"many attributes", strings.Repeat("a = 1 + 2 * 3\n", 300), false},
+		{"many colon items in an object, a line each", "x = {\n" + strings.Repeat("a: -1\n", 300) + "}", false},
+		{"lines do not end items in a for expression", "x = {for k, v in y : k => 1\n" + strings.Repeat("+ 1\n", 300) + "}", true},
+		{"nor in parentheses", "x = (1\n" + strings.Repeat("+ 1\n", 300) + ")", true},
+		{"nor in an interpolation", "x = \"${1\n" + strings.Repeat("+ 1\n", 300) + "}\"", true},
 		{"many splats in one item", "x = [1]" + strings.Repeat("[*]", 300), true},
 		{"many directives in one template", `x = "` + strings.Repeat("%{if true}%{endif}", 150) + `"`, true},
 	} {
