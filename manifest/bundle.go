@@ -75,7 +75,9 @@ func (l *loader) bundlesOf(s, d *fnSpec, fn *Function) []Bundle {
 				break
 			}
 		}
-		if fn.Build == nil && !l.bundleFitsSource(b, fn) {
+		// With a build block (even one with mistakes) the source folder is
+		// not what is zipped.
+		if s.buildRange == nil && d.buildRange == nil && !l.bundleFitsSource(b, fn) {
 			good = false
 		}
 		if good {
