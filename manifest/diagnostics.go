@@ -156,17 +156,20 @@ func writeSnippet(b *bytes.Buffer, files map[string]*hcl.File, diag *hcl.Diagnos
 		prefix := fmt.Sprintf("%4d: ", line.Start.Line)
 		before, marked, after := line.PartitionAround(mark)
 		if marked.Empty() {
-			fmt.Fprintf(b, "%s%s\n", prefix, sc.Bytes())
 			// Syntax errors often point at the end of a line (the newline
 			// itself): mark the spot just after the last character.
 			if highlight == "" && !marks && mark.Start.Byte >= line.Start.Byte && mark.Start.Byte <= line.End.Byte {
-				pre := src[line.Start.Byte:mark.Start.Byte]
+				pre, _, post := clip(src[line.Start.Byte:mark.Start.Byte], nil, src[mark.Start.Byte:line.End.Byte])
+				fmt.Fprintf(b, "%s%s%s\n", prefix, pre, post)
 				fmt.Fprintf(b, "%s%s^\n", strings.Repeat(" ", len(prefix)), caretPad(pre))
 				marks = true
+				continue
 			}
+			_, _, text := clip(nil, nil, sc.Bytes())
+			fmt.Fprintf(b, "%s%s\n", prefix, text)
 			continue
 		}
-		pre, hi, post := before.SliceBytes(src), marked.SliceBytes(src), after.SliceBytes(src)
+		pre, hi, post := clip(before.SliceBytes(src), marked.SliceBytes(src), after.SliceBytes(src))
 		if highlight != "" {
 			fmt.Fprintf(b, "%s%s%s%s%s%s\n", prefix, pre, highlight, hi, reset, post)
 			continue
@@ -177,6 +180,46 @@ func writeSnippet(b *bytes.Buffer, files map[string]*hcl.File, diag *hcl.Diagnos
 		marks = true
 	}
 	b.WriteByte('\n')
+}
+
+// maxSnippetLine is the longest source line a snippet shows whole; a
+// longer one (a generated manifest, 80,000 brackets on one line) is cut to
+// what is around the marked range, with "…" where text is left out.
+const (
+	maxSnippetLine = 200
+	snippetContext = 60
+)
+
+// clip cuts a long line, given as the parts before, in and after the
+// marked range, to a window around the mark.
+func clip(pre, hi, post []byte) ([]byte, []byte, []byte) {
+	if len(pre)+len(hi)+len(post) <= maxSnippetLine {
+		return pre, hi, post
+	}
+	ellipsis := []byte("…")
+	room := max(snippetContext, maxSnippetLine-min(len(pre), snippetContext)-len(hi))
+	if len(pre) > snippetContext {
+		pre = append(ellipsis, pre[runeStart(pre, len(pre)-snippetContext):]...)
+	}
+	// The full slice expressions make append copy rather than write into
+	// the source.
+	if len(hi) > maxSnippetLine {
+		cut := runeStart(hi, maxSnippetLine)
+		return pre, append(hi[:cut:cut], ellipsis...), nil
+	}
+	if len(post) > room {
+		cut := runeStart(post, room)
+		post = append(post[:cut:cut], ellipsis...)
+	}
+	return pre, hi, post
+}
+
+// runeStart moves offset i in b back to the start of a character.
+func runeStart(b []byte, i int) int {
+	for i > 0 && i < len(b) && !utf8.RuneStart(b[i]) {
+		i--
+	}
+	return i
 }
 
 // caretPad turns the source before the marked range into blanks, keeping

@@ -366,9 +366,12 @@ func (l *loader) variables(blocks []*variableBlock) {
 
 // varFile reads one --var-file: HCL with name = value lines.
 func (l *loader) varFile(path string, values map[string]cty.Value, failed map[string]bool) {
-	src, err := os.ReadFile(path)
+	src, err := readBounded(path)
 	if err != nil {
 		l.errorNoRange("Cannot read var file", fmt.Sprintf("%v. Check the --var-file path (relative to the current folder).", err))
+		return
+	}
+	if !l.parsable(src, path, "var file") {
 		return
 	}
 	file, diags := l.parser.ParseHCL(src, path)

@@ -17,12 +17,15 @@ import (
 )
 
 const (
-	defaultRateLimit = 15
-	defaultAlias     = "live"
-	defaultMemory    = 128
-	defaultTimeout   = 3
-	maxAlarms        = 10
-	maxEnvBytes      = 4096
+	defaultRateLimit = 15 // the Lambda control-plane quota per account and Region
+	// defaultGetFunctionRateLimit is GetFunction's own quota.
+	defaultGetFunctionRateLimit = 100
+	maxRateLimit                = 10000
+	defaultAlias                = "live"
+	defaultMemory               = 128
+	defaultTimeout              = 3
+	maxAlarms                   = 10
+	maxEnvBytes                 = 4096
 )
 
 var strategies = []string{"all-at-once", "canary", "linear"}
@@ -74,18 +77,32 @@ func (l *loader) project(blocks []*plainBlock, fileStart hcl.Range, p *Project) 
 		}
 	}
 
-	p.APIRateLimit = defaultRateLimit
-	if rl := l.pick(pa.APIRateLimit); rl.set() {
-		if n, ok := l.asNumber(rl, "15"); ok {
-			f, _ := n.Float64()
-			if n.Sign() <= 0 || f > 10000 {
-				l.errorAt(rl.rng(), "Invalid api_rate_limit",
-					fmt.Sprintf("api_rate_limit is the number of mutating Lambda calls per second, shared by all workers; it must be above 0 (and at most 10000), got %s. AWS allows about 15 per account and region.", n.Text('g', 10)))
-			} else {
-				p.APIRateLimit = f
-			}
-		}
+	p.APIRateLimit = l.rateLimit(l.pick(pa.APIRateLimit), defaultRateLimit,
+		"how many Lambda control-plane calls per second lambdas makes, all workers together: every call except GetFunction, GetPolicy and Invoke",
+		"AWS allows 15 per account and Region for all of them, reads included (the default)")
+	p.GetFunctionRateLimit = l.rateLimit(l.pick(pa.GetFunctionRateLimit), defaultGetFunctionRateLimit,
+		"how many GetFunction calls per second lambdas makes, all workers together",
+		"AWS allows 100 per account and Region, a quota of its own (the default)")
+}
+
+// rateLimit reads a calls-per-second setting: a number above 0 and at most
+// maxRateLimit, or def when unset.
+func (l *loader) rateLimit(a attrVal, def float64, what, quota string) float64 {
+	if !a.set() {
+		return def
 	}
+	n, ok := l.asNumber(a, big.NewFloat(def).Text('g', 10))
+	if !ok {
+		return def
+	}
+	f, _ := n.Float64()
+	if n.Sign() <= 0 || f > maxRateLimit {
+		l.errorAt(a.rng(), "Invalid "+a.name(),
+			fmt.Sprintf("%s is %s; it must be above 0 and at most %d, got %s. %s.",
+				a.name(), what, maxRateLimit, n.Text('g', 10), quota))
+		return def
+	}
+	return f
 }
 
 // state parses the state setting: s3://bucket/key, or a local file path
@@ -117,6 +134,89 @@ func (l *loader) state(s string, rng hcl.Range, p *Project) {
 		return
 	}
 	p.StateFile = f
+	l.stateRange = &rng
+}
+
+// checkStatePlace reports a local state file (or its lock file) that would
+// be packaged: inside a function's source folder or a bundle's from. A
+// path through a folder named .lambdas is fine, since the packager skips
+// those (like .git): so a one-function repository with source = "." keeps
+// the default .lambdas/state.json.
+func (l *loader) checkStatePlace(p *Project, fns []*Function) {
+	if p.StateFile == "" {
+		return
+	}
+	rng := p.Range
+	if l.stateRange != nil {
+		rng = *l.stateRange
+	}
+	shown := func(f string) string {
+		if rel, err := filepath.Rel(l.dir, f); err == nil {
+			return filepath.ToSlash(rel)
+		}
+		return f
+	}
+	for _, fn := range fns {
+		type folder struct{ rel, what string }
+		folders := []folder{{fn.Source, fmt.Sprintf("the source folder %q of function %q", fn.Source, fn.Label)}}
+		for _, b := range fn.Bundles {
+			folders = append(folders, folder{b.From, fmt.Sprintf("%q, which function %q bundles (%s)", b.From, fn.Label, rangeLine(b.Range))})
+		}
+	folders:
+		for _, f := range folders {
+			if f.rel == "" {
+				continue
+			}
+			dir := filepath.Join(l.root, filepath.FromSlash(f.rel))
+			for i, file := range []string{p.StateFile, p.StateFile + ".lock"} {
+				if !l.packagedFrom(dir, file) {
+					continue
+				}
+				what := "The state file " + shown(file)
+				if i == 1 {
+					what = "The state's lock file " + shown(file)
+				}
+				where := "is inside"
+				if filepath.Clean(file) == dir {
+					where = "is"
+				}
+				l.errorAt(rng, "State file inside a packaged folder",
+					fmt.Sprintf("%s %s %s, so it would be zipped with the function, and every release changes it. Keep the state in a folder named .lambdas, which lambdas never packages, e.g. state = \".lambdas/state.json\" (the default), or outside what functions package.",
+						what, where, f.what))
+				break folders
+			}
+		}
+	}
+}
+
+// packagedFrom reports whether file is dir or inside it, and not below a
+// folder named .lambdas there; both as written and with symbolic links
+// resolved (file need not exist yet, its folder may).
+func (l *loader) packagedFrom(dir, file string) bool {
+	check := func(dir, file string) bool {
+		rel, err := filepath.Rel(dir, file)
+		if err != nil || !within(dir, file) {
+			return false
+		}
+		for part := range strings.SplitSeq(filepath.ToSlash(rel), "/") {
+			if part == ".lambdas" {
+				return false
+			}
+		}
+		return true
+	}
+	if check(dir, file) {
+		return true
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return false
+	}
+	realParent, err := filepath.EvalSymlinks(filepath.Dir(file))
+	if err != nil {
+		return false
+	}
+	return check(realDir, filepath.Join(realParent, filepath.Base(file)))
 }
 
 // functionsOf decodes the defaults block and every function block, merges,
@@ -131,6 +231,11 @@ func (l *loader) functionsOf(defaultBlocks []*plainBlock, blocks []*functionBloc
 			l.errorAt(a.NameRange, "function_name in defaults",
 				"function_name must differ for every function, so it cannot be set in defaults. Set it in each function block (it defaults to the label).")
 			defaults.attrs.FunctionName = nil
+		}
+		if a := defaults.attrs.DefaultBundles; a != nil {
+			l.errorAt(a.NameRange, "default_bundles in defaults",
+				"default_bundles = false lets one function leave out the bundles of the defaults block, so it belongs in a function block. To bundle nothing by default, remove the bundle blocks from defaults.")
+			defaults.attrs.DefaultBundles = nil
 		}
 		for _, extra := range defaultBlocks[1:] {
 			l.errorAt(extra.DefRange, "Duplicate defaults block",
@@ -232,7 +337,8 @@ func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Ran
 		}
 	}
 
-	if h := l.pick(fa.Handler, da.Handler); !h.set() {
+	h := l.pick(fa.Handler, da.Handler)
+	if !h.set() {
 		l.missing(b, [2]*fnSpec{spec, d}, fa.Handler, da.Handler, "handler", `handler = "app.handler"`, "the entry point Lambda calls")
 	} else if s, ok := l.asString(h, `"app.handler"`); ok {
 		if p := checkHandler(s, rawRuntime); p != nil {
@@ -282,6 +388,8 @@ func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Ran
 
 	fn.Deploy = l.deploy(spec, d)
 	fn.Create = l.create(spec, d)
+	fn.Build = l.buildOf(spec, d, fn, h)
+	fn.Bundles = l.bundlesOf(spec, d, fn)
 	return fn, nameRange
 }
 
@@ -334,7 +442,7 @@ func (l *loader) checkDescriptor(rel, runtime string, rng hcl.Range) {
 		}
 	default:
 		l.errorAt(rng, "Dependencies not supported for the runtime",
-			fmt.Sprintf("lambdas installs dependencies only for Python (requirements.txt) and Node.js (package.json); %s functions ship what their source folder holds. Remove dependencies, and build the bootstrap into the source folder.", runtime))
+			fmt.Sprintf("lambdas installs dependencies only for Python (requirements.txt) and Node.js (package.json); %s functions ship what their source folder holds, or what their build makes. Remove dependencies; for a Go program, build { preset = \"go\" } builds it with its modules.", runtime))
 	}
 }
 
@@ -358,7 +466,7 @@ func (l *loader) globs(a attrVal) []string {
 				fmt.Sprintf("%q starts with %q, but patterns are relative to the source folder and never start with it: write %q.", g, g[:strings.IndexByte(g, '/')+1], strings.TrimLeft(strings.TrimPrefix(g, "."), "/")))
 		case g == ".." || strings.HasPrefix(g, "../") || strings.Contains(g, "/../") || strings.HasSuffix(g, "/.."):
 			l.errorAt(rng, "Invalid pattern",
-				fmt.Sprintf("%q goes up out of the source folder; %s patterns match only files inside it. To add files from elsewhere to the change detection, use watch.", g, a.name()))
+				fmt.Sprintf("%q goes up out of the source folder; %s patterns match only files inside it. To ship files from elsewhere in the repository, add a bundle block; to release the function when they change, list them in watch.", g, a.name()))
 		case !doublestar.ValidatePattern(g):
 			l.errorAt(rng, "Invalid pattern",
 				fmt.Sprintf("%q is not a valid glob (check brackets and braces). Patterns use doublestar syntax: * within a folder, ** across folders, e.g. \"**/*.py\" or \"tests/**\".", g))

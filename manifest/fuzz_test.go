@@ -32,6 +32,39 @@ function "a" {
   create { role = "arn:aws:iam::123456789012:role/x"; environment = { A = 1 } }
 }`))
 
+	f.Add([]byte(`project { name = "shop"
+  get_function_rate_limit = 50 }
+defaults {
+  bundle {
+    from = "libs/shared-py"
+    to   = "shared"
+  }
+}
+function "go-fn" {
+  source  = "functions/go-fn"
+  runtime = "provided.al2023"
+  handler = "bootstrap"
+  build { preset = "go" }
+}
+function "web" {
+  source  = "functions/web"
+  runtime = "nodejs22.x"
+  handler = "index.handler"
+  default_bundles = false
+  build {
+    preset  = "esbuild"
+    timeout = "5m"
+  }
+  bundle {
+    from = "libs/shared-js"
+    to   = "lib/shared"
+  }
+}
+locals { t = <<-EOT
+  ${[for x in ["a"] : "%{if x == "a"}${upper(x)}%{endif}"]}
+  EOT
+}`))
+
 	repo := makeRepo(f)
 	env := fakeEnv(map[string]string{"STAGE": "qa"})
 	f.Fuzz(func(t *testing.T, data []byte) {

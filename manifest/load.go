@@ -4,10 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -73,6 +75,8 @@ type loader struct {
 
 	// reads records what env() and file() returned, for Manifest.Hash.
 	reads map[string]string
+
+	stateRange *hcl.Range // the local state setting, nil when it is the default
 }
 
 func (l *loader) errorAt(rng hcl.Range, summary, detail string) {
@@ -98,7 +102,7 @@ func (l *loader) errorNoRange(summary, detail string) {
 }
 
 func (l *loader) load() *Manifest {
-	src, err := os.ReadFile(l.name)
+	src, err := readBounded(l.name)
 	if err != nil {
 		l.errorNoRange("Cannot read the manifest", fmt.Sprintf("%v. Check the path, or run lambdas from the folder that holds lambdas.hcl.", err))
 		return nil
@@ -114,6 +118,9 @@ func (l *loader) load() *Manifest {
 		return nil
 	}
 
+	if !l.parsable(src, l.name, "manifest") {
+		return nil
+	}
 	// A file with syntax errors is not interpreted further: its structure is
 	// a guess, and the errors that would follow mislead more than they help.
 	file, diags := l.parser.ParseHCL(src, l.name)
@@ -136,12 +143,57 @@ func (l *loader) load() *Manifest {
 	m := &Manifest{File: l.file, Dir: l.dir, RepoRoot: l.root}
 	l.project(root.Projects, file.Body.MissingItemRange(), &m.Project)
 	m.Functions = l.functionsOf(root.Defaults, root.Functions)
+	l.checkStatePlace(&m.Project, m.Functions)
 
 	if l.diags.HasErrors() {
 		return nil
 	}
-	m.Hash = l.hash()
+	m.Hash = l.hash(m.Functions)
 	return m
+}
+
+// readBounded reads a file of at most maxSourceBytes (and one byte more,
+// so that parsable can tell a file is too large without reading all of it).
+func readBounded(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxSourceBytes+1))
+}
+
+// parsable checks what hcl's parser cannot be trusted with: a file larger
+// than maxSourceBytes, or nested deeper than maxNesting (the parser would
+// overflow the stack, which kills the process). what is "manifest" or "var
+// file".
+func (l *loader) parsable(src []byte, name, what string) bool {
+	if len(src) > maxSourceBytes {
+		l.errorNoRange("File too large",
+			fmt.Sprintf("%s is larger than %d MiB, the most lambdas reads from a %s; a real one is a few kilobytes. Keep data in files of the repository, and read small values with file().",
+				name, maxSourceBytes>>20, what))
+		return false
+	}
+	off := nestingTooDeep(src)
+	if off < 0 {
+		return true
+	}
+	if l.sources == nil {
+		l.sources = map[string]*hcl.File{}
+	}
+	l.sources[name] = &hcl.File{Bytes: src}
+	pos := posAt(src, off)
+	end := pos
+	if off < len(src) {
+		_, n := utf8.DecodeRune(src[off:])
+		end.Byte += n
+		end.Column++
+	}
+	l.errorAt(hcl.Range{Filename: name, Start: pos, End: end}, "Nested too deeply",
+		fmt.Sprintf("This %s nests more than %d levels deep here, where lambdas stops reading it rather than risk running out of stack. "+
+			"Brackets, braces, parentheses and template sequences (${ } and %%{ }) each count a level while they are open, and so does each operator or index of one value. "+
+			"Write the value in smaller pieces, for example with locals.", what, maxNesting))
+	return false
 }
 
 // setRoot works out the repository root and checks that the manifest is in it.
@@ -176,10 +228,11 @@ func (l *loader) setRoot() bool {
 	return true
 }
 
-// hash is the SHA-256 of the manifest bytes, the variable values and what
-// env() and file() read: everything the result depends on besides the
-// repository files themselves.
-func (l *loader) hash() string {
+// hash is the SHA-256 of the manifest bytes, the variable values, what
+// env() and file() read, and what was looked up on disk to decide a
+// setting (the entry file an esbuild build bundles): everything the result
+// depends on besides the repository files themselves.
+func (l *loader) hash(fns []*Function) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "lambdas-manifest-v1\x00%d\x00", len(l.src))
 	h.Write(l.src)
@@ -192,6 +245,11 @@ func (l *loader) hash() string {
 	}
 	for _, k := range sortedKeys(l.reads) {
 		fmt.Fprintf(h, "\x00read\x00%s\x00%s", k, l.reads[k])
+	}
+	for _, fn := range fns {
+		if fn.Build != nil && fn.Build.Entry != "" {
+			fmt.Fprintf(h, "\x00entry\x00%s\x00%s", fn.Label, fn.Build.Entry)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

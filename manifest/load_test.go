@@ -285,7 +285,7 @@ function "a" {
 		name: "defaults",
 		src:  `project { name = "shop" }`,
 		want: func(repo string) Project {
-			return Project{Name: "shop", StateFile: filepath.Join(repo, ".lambdas", "state.json"), APIRateLimit: 15}
+			return Project{Name: "shop", StateFile: filepath.Join(repo, ".lambdas", "state.json"), APIRateLimit: 15, GetFunctionRateLimit: 100}
 		},
 	}, {
 		name: "all set, S3 state",
@@ -295,11 +295,12 @@ function "a" {
   artifacts      = "s3://shop-artifacts/lambdas/"
   state          = "s3://shop-state/lambdas/state.json"
   api_rate_limit = 7.5
+  get_function_rate_limit = 50
 }`,
 		want: func(string) Project {
 			return Project{Name: "shop", Region: "eu-west-1",
 				Artifacts: &S3Location{Bucket: "shop-artifacts", Prefix: "lambdas"},
-				StateS3:   &S3Location{Bucket: "shop-state", Prefix: "lambdas/state.json"}, APIRateLimit: 7.5}
+				StateS3:   &S3Location{Bucket: "shop-state", Prefix: "lambdas/state.json"}, APIRateLimit: 7.5, GetFunctionRateLimit: 50}
 		},
 	}, {
 		name: "bucket only, local state relative to the manifest",
@@ -310,7 +311,7 @@ function "a" {
 }`,
 		want: func(repo string) Project {
 			return Project{Name: "shop", Artifacts: &S3Location{Bucket: "shop-artifacts"},
-				StateFile: filepath.Join(repo, "state", "prod.json"), APIRateLimit: 15}
+				StateFile: filepath.Join(repo, "state", "prod.json"), APIRateLimit: 15, GetFunctionRateLimit: 100}
 		},
 	}}
 	for _, tt := range tests {

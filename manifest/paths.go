@@ -13,16 +13,18 @@ import (
 type pathKind int
 
 const (
-	kindDir  pathKind = iota // source
-	kindFile                 // dependencies
-	kindAny                  // watch
+	kindDir    pathKind = iota // source
+	kindFile                   // dependencies
+	kindAny                    // watch
+	kindBundle                 // a bundle's from
 )
 
 // pathWords are the nouns used in messages about each kind of path.
 var pathWords = map[pathKind]struct{ what, notFound string }{
-	kindDir:  {"folder", "Source folder not found"},
-	kindFile: {"file", "Dependency file not found"},
-	kindAny:  {"path", "Watched path not found"},
+	kindDir:    {"folder", "Source folder not found"},
+	kindFile:   {"file", "Dependency file not found"},
+	kindAny:    {"path", "Watched path not found"},
+	kindBundle: {"file or folder", "Bundled path not found"},
 }
 
 // repoPath checks a path from the manifest: relative to the manifest
@@ -49,6 +51,10 @@ func (l *loader) repoPath(p string, rng hcl.Range, attr string, kind pathKind) (
 	}
 	rel, _ := filepath.Rel(l.root, abs)
 	rel = filepath.ToSlash(rel)
+	if inGitDir(rel) {
+		l.gitDirError(p, rng, attr)
+		return "", false
+	}
 
 	fi, err := os.Stat(abs)
 	if err != nil {
@@ -60,9 +66,14 @@ func (l *loader) repoPath(p string, rng hcl.Range, attr string, kind pathKind) (
 		}
 		return "", false
 	}
-	if real, err := filepath.EvalSymlinks(abs); err != nil || !within(l.realRoot, real) {
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil || !within(l.realRoot, real) {
 		l.errorAt(rng, "Path leaves the repository",
 			fmt.Sprintf("%q leads out of the repository through a symbolic link. lambdas packages and watches only files inside the repository; copy the files in instead.", p))
+		return "", false
+	}
+	if realRel, err := filepath.Rel(l.realRoot, real); err == nil && inGitDir(filepath.ToSlash(realRel)) {
+		l.gitDirError(p, rng, attr)
 		return "", false
 	}
 	switch {
@@ -77,6 +88,22 @@ func (l *loader) repoPath(p string, rng hcl.Range, attr string, kind pathKind) (
 		return "", false
 	}
 	return rel, true
+}
+
+// inGitDir reports whether a slash path has a component ".git" (in any
+// case: on macOS and Windows ".GIT" is the same folder).
+func inGitDir(rel string) bool {
+	for part := range strings.SplitSeq(rel, "/") {
+		if strings.EqualFold(part, ".git") {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *loader) gitDirError(p string, rng hcl.Range, attr string) {
+	l.errorAt(rng, "Path inside .git",
+		fmt.Sprintf("%q is git's own folder (.git) or inside it. lambdas never packages git's own folder, nor watches it: it changes with every git command. Point %s at the repository's files instead.", p, attr))
 }
 
 // rootHint says where the repository root is, relative to the manifest.

@@ -59,6 +59,8 @@ type projectAttrs struct {
 	Artifacts    *hcl.Attribute `hcl:"artifacts,optional"`
 	State        *hcl.Attribute `hcl:"state,optional"`
 	APIRateLimit *hcl.Attribute `hcl:"api_rate_limit,optional"`
+	// GetFunctionRateLimit paces GetFunction, which has its own quota.
+	GetFunctionRateLimit *hcl.Attribute `hcl:"get_function_rate_limit,optional"`
 }
 
 // functionAttrs is the body of a function block, and of the defaults block.
@@ -74,8 +76,13 @@ type functionAttrs struct {
 	Dependencies *hcl.Attribute `hcl:"dependencies,optional"`
 	BuildImage   *hcl.Attribute `hcl:"build_image,optional"`
 	Alias        *hcl.Attribute `hcl:"alias,optional"`
-	Deploy       *plainBlock    `hcl:"deploy,block"`
-	Create       *plainBlock    `hcl:"create,block"`
+	// DefaultBundles = false leaves out the defaults block's bundles
+	// (functions only).
+	DefaultBundles *hcl.Attribute `hcl:"default_bundles,optional"`
+	Deploy         *plainBlock    `hcl:"deploy,block"`
+	Create         *plainBlock    `hcl:"create,block"`
+	Build          *plainBlock    `hcl:"build,block"`
+	Bundles        []*plainBlock  `hcl:"bundle,block"`
 }
 
 type deployAttrs struct {
@@ -92,6 +99,24 @@ type createAttrs struct {
 	Environment *hcl.Attribute `hcl:"environment,optional"`
 }
 
+type buildAttrs struct {
+	Preset  *hcl.Attribute `hcl:"preset,optional"`
+	Command *hcl.Attribute `hcl:"command,optional"`
+	Output  *hcl.Attribute `hcl:"output,optional"`
+	Timeout *hcl.Attribute `hcl:"timeout,optional"`
+}
+
+type bundleAttrs struct {
+	From *hcl.Attribute `hcl:"from,optional"`
+	To   *hcl.Attribute `hcl:"to,optional"`
+}
+
+// bundleSpec is one decoded bundle block.
+type bundleSpec struct {
+	attrs bundleAttrs
+	rng   hcl.Range
+}
+
 // fnSpec is a decoded function (or defaults) body with its nested blocks.
 type fnSpec struct {
 	attrs        functionAttrs
@@ -99,6 +124,9 @@ type fnSpec struct {
 	deployRange  *hcl.Range // nil when there is no deploy block
 	create       createAttrs
 	createRange  *hcl.Range // nil when there is no create block
+	build        buildAttrs
+	buildRange   *hcl.Range // nil when there is no build block
+	bundles      []bundleSpec
 	defRange     hcl.Range
 	isDefaults   bool
 	decodeFailed bool
@@ -120,6 +148,15 @@ func decodeSpec(body hcl.Body, defRange hcl.Range, where string) (*fnSpec, hcl.D
 	if c := s.attrs.Create; c != nil {
 		diags = append(diags, decodeBody(c.Body, &s.create, "In a create block")...)
 		s.createRange = &c.DefRange
+	}
+	if b := s.attrs.Build; b != nil {
+		diags = append(diags, decodeBody(b.Body, &s.build, "In a build block")...)
+		s.buildRange = &b.DefRange
+	}
+	for _, b := range s.attrs.Bundles {
+		bs := bundleSpec{rng: b.DefRange}
+		diags = append(diags, decodeBody(b.Body, &bs.attrs, "In a bundle block")...)
+		s.bundles = append(s.bundles, bs)
 	}
 	s.decodeFailed = diags.HasErrors()
 	s.typos = map[string]bool{}
@@ -171,13 +208,23 @@ func acceptsHint(schema *hcl.BodySchema, where string) string {
 	return fmt.Sprintf("%s you can use %s.", where, strings.Join(parts, ", and "))
 }
 
-// nestedArgs are the arguments of the deploy and create blocks, with an
-// example, for a hint when one is written directly in the function.
+// nestedArgs are the arguments of the nested blocks, with an example, for
+// a hint when one is written directly in the function.
 var nestedArgs = map[string][2]string{
 	"strategy": {"deploy", `strategy = "canary"`}, "steps": {"deploy", "steps = [10, 100]"},
 	"interval": {"deploy", `interval = "5m"`}, "alarms": {"deploy", `alarms = ["orders-5xx"]`},
 	"role": {"create", `role = "arn:aws:iam::123456789012:role/lambda-exec"`}, "memory": {"create", "memory = 256"},
 	"timeout": {"create", "timeout = 30"}, "environment": {"create", `environment = { LOG_LEVEL = "info" }`},
+	"preset": {"build", `preset = "go"`}, "command": {"build", `command = "make dist"`}, "output": {"build", `output = "dist"`},
+	"from": {"bundle", `from = "libs/shared"`}, "to": {"bundle", `to = "shared"`},
+}
+
+// nestedWhy says what each nested block is for.
+var nestedWhy = map[string]string{
+	"deploy": "It only applies when traffic moves to a new version.",
+	"create": "It only applies when lambdas creates the function.",
+	"build":  "A build block says how the function is built before it is zipped.",
+	"bundle": "A bundle block adds a file or folder from elsewhere in the repository to the zip; a function may have several.",
 }
 
 var suggestionRe = regexp.MustCompile(`Did you mean "([^"]+)"\?`)
@@ -196,8 +243,8 @@ func nestedHints(diags hcl.Diagnostics) hcl.Diagnostics {
 			continue
 		}
 		if n, ok := nestedArgs[m[1]]; ok {
-			d.Detail = fmt.Sprintf("%s belongs in the %s block of the function: %s { %s }. (It only applies %s.)",
-				m[1], n[0], n[0], n[1], map[string]string{"deploy": "when traffic moves to a new version", "create": "when lambdas creates the function"}[n[0]])
+			d.Detail = fmt.Sprintf("%s belongs in the %s block of the function: %s { %s }. (%s)",
+				m[1], n[0], n[0], n[1], nestedWhy[n[0]])
 		}
 	}
 	return diags

@@ -27,10 +27,16 @@ type Project struct {
 	// StateFile is the absolute path of the local state file; "" when StateS3 is set.
 	StateFile string
 	StateS3   *S3Location // state in S3: Bucket and Key (in Prefix)
-	// APIRateLimit is the number of mutating Lambda calls per second shared by
-	// all workers (default 15, what an account and region allow).
+	// APIRateLimit (api_rate_limit) paces every Lambda control-plane call,
+	// reads included, except GetFunction, GetPolicy and Invoke: calls per
+	// second, shared by all workers. Default 15, the quota AWS gives an
+	// account in a Region for all those calls together.
 	APIRateLimit float64
-	Range        hcl.Range
+	// GetFunctionRateLimit (get_function_rate_limit) paces GetFunction,
+	// which AWS counts against a quota of its own: calls per second, shared
+	// by all workers. Default 100, that quota.
+	GetFunctionRateLimit float64
+	Range                hcl.Range
 }
 
 // S3Location is a parsed s3://bucket/prefix URL. Prefix has no leading or
@@ -42,11 +48,15 @@ type S3Location struct {
 
 // Function is one function block with the defaults block merged under it.
 type Function struct {
-	Label        string
-	Name         string   // function_name; defaults to Label
-	Source       string   // repo-relative, slash-separated, cleaned
-	Include      []string // doublestar globs relative to Source; empty means everything
-	Exclude      []string // doublestar globs relative to Source
+	Label  string
+	Name   string // function_name; defaults to Label
+	Source string // repo-relative, slash-separated, cleaned
+	// Include and Exclude are doublestar globs over paths in the zip: the
+	// source folder's files (or the build's output, when there is a build)
+	// at the zip's root, and what each bundle adds under its To. An empty
+	// Include means everything.
+	Include      []string
+	Exclude      []string
 	Watch        []string // repo-relative, slash-separated, cleaned
 	Runtime      string
 	Architecture string // "x86_64" (default) or "arm64"
@@ -57,24 +67,54 @@ type Function struct {
 	Alias        string // defaults to "live"
 	Deploy       Deploy
 	Create       *Create // nil: the function must already exist (Terraform creates it)
-	Bundles      []Bundle
-	Build        *Build // nil: no build, the source folder is zipped
-	Range        hcl.Range
+	// Build is how the code is built before it is zipped; nil means no
+	// build: the source folder itself is zipped. A function's build block
+	// replaces the defaults block's as a whole.
+	Build *Build
+	// Bundles add files from elsewhere in the repository to the zip, in
+	// order: the defaults block's first, then the function's own. A
+	// function's bundle blocks add to those of defaults; default_bundles =
+	// false in a function leaves the defaults' out. No two bundles land on
+	// one path of the zip, and none lands on a path the source folder has.
+	Bundles []Bundle
+	Range   hcl.Range
 }
 
-// Bundle packages a folder or file from elsewhere in the repository at a
-// path of the zip.
+// Bundle is a bundle block: shared code copied into the zip, without
+// symbolic links (lambdas.hcl: bundle { from = "libs/pyshared/pyshared",
+// to = "pyshared" }).
 type Bundle struct {
-	From  string // repo-relative, slash-separated, cleaned
-	To    string // path inside the zip
+	// From is the bundled file or folder: repo-relative, slash-separated,
+	// cleaned; outside the function's source folder (which is packaged
+	// anyway) and outside .git.
+	From string
+	// To is where it lands in the zip: a relative slash path, cleaned, not
+	// "." and without "..". A folder's files land under To, a file is
+	// named To.
+	To    string
 	Range hcl.Range
 }
 
-// Build makes the package from the source folder.
+// Build is a build block.
 type Build struct {
-	Preset  string // "go", "esbuild", or "" for Command
+	// Preset is "go" (go build for the function's architecture into an
+	// executable named bootstrap; runtime provided.al2023 or provided.al2),
+	// "esbuild" (bundles the handler's entry file, TypeScript or
+	// JavaScript; a nodejs runtime), or "" for a command build.
+	Preset string
+	// Entry is, for preset "esbuild", the entry file the handler names,
+	// repo-relative: handler "src/app.handler" gives the first of
+	// src/app.ts, .tsx, .mts, .cts, .js, .mjs, .cjs, .jsx in the source
+	// folder. "" for other builds.
+	Entry string
+	// Command is a command build's shell command, run in the source
+	// folder; "" for a preset.
 	Command string
-	Output  string // for Command: folder relative to Source whose files are zipped
+	// Output is the folder, relative to Source (slash-separated, cleaned,
+	// inside Source), whose files a command build leaves to be zipped; ""
+	// for a preset.
+	Output string
+	// Timeout bounds the build: above 0, at most 2h, default 10m.
 	Timeout time.Duration
 	Range   hcl.Range
 }
