@@ -39,12 +39,12 @@ defaults {
 }
 
 # Python 3.12, one PyPI dependency, the shared Python library through the
-# symlink examples/functions/orders-api/shared.
+# symlink examples/functions/orders-api/shared: the packager follows it, and
+# a commit to the library releases this function (no watch needed).
 function "orders-api" {
   function_name = "${local.prefix}orders-api"
   source        = "examples/functions/orders-api"
   exclude       = ["tests/**", "**/__pycache__/**", "**/.pytest_cache/**"]
-  watch         = ["examples/libs/shared-py"]
   runtime       = "python3.12"
   handler       = "app.handler"
   dependencies  = "examples/functions/orders-api/requirements.txt"
@@ -55,12 +55,17 @@ function "orders-api" {
 }
 
 # Python 3.12 on Graviton (pure Python: nothing to build for arm64), no
-# third-party dependencies.
+# third-party dependencies. The shared library comes in with a bundle block
+# instead of a symlink: examples/libs/shared-py/shared is zipped as shared/.
 function "invoice-worker" {
   function_name = "${local.prefix}invoice-worker"
   source        = "examples/functions/invoice-worker"
   exclude       = ["tests/**", "**/__pycache__/**", "**/.pytest_cache/**"]
-  watch         = ["examples/libs/shared-py"]
+
+  bundle {
+    from = "examples/libs/shared-py/shared"
+    to   = "shared"
+  }
   runtime       = "python3.12"
   architecture  = "arm64"
   handler       = "app.handler"
@@ -80,7 +85,6 @@ function "thumbnails" {
   function_name = "${local.prefix}thumbnails"
   source        = "examples/functions/thumbnails"
   exclude       = ["test/**", "node_modules/**"]
-  watch         = ["examples/libs/shared-js"]
   runtime       = "nodejs22.x"
   handler       = "index.handler"
   dependencies  = "examples/functions/thumbnails/package.json"
@@ -103,7 +107,6 @@ function "webhook" {
   function_name = "${local.prefix}webhook"
   source        = "examples/functions/webhook"
   exclude       = ["test/**", "node_modules/**"]
-  watch         = ["examples/libs/shared-js"]
   runtime       = "nodejs22.x"
   handler       = "index.handler"
 
@@ -114,6 +117,56 @@ function "webhook" {
   create {
     environment = {
       WEBHOOK_SECRET = env("LAMBDAS_DEMO_WEBHOOK_SECRET", "demo-webhook-secret")
+    }
+  }
+}
+
+# TypeScript, bundled by esbuild (examples/package.json pins it; its version
+# is part of the fingerprint) into one index.mjs: ms and the shared JS module
+# (through the symlink shared/) go inside the bundle, the AWS SDK stays out.
+function "checkout-ts" {
+  function_name = "${local.prefix}checkout-ts"
+  source        = "examples/functions/checkout-ts"
+  runtime       = "nodejs22.x"
+  handler       = "index.handler"
+
+  build {
+    preset = "esbuild"
+  }
+
+  deploy {
+    strategy = "all-at-once"
+  }
+
+  create {
+    environment = {
+      QUOTE_SECRET = env("LAMBDAS_DEMO_QUOTE_SECRET", "demo-quote-secret")
+      QUOTE_TTL    = "15m"
+    }
+  }
+}
+
+# Go on Graviton: a static bootstrap for provided.al2023, built by the go
+# preset (GOARCH=arm64, CGO off, -trimpath: the same bytes on every machine).
+function "audit-go" {
+  function_name = "${local.prefix}audit-go"
+  source        = "examples/functions/audit-go"
+  runtime       = "provided.al2023"
+  architecture  = "arm64"
+  handler       = "bootstrap"
+
+  build {
+    preset = "go"
+  }
+
+  deploy {
+    strategy = "all-at-once"
+  }
+
+  create {
+    timeout = 30
+    environment = {
+      AUDIT_IGNORE = "updated_at,version"
     }
   }
 }
