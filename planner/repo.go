@@ -113,7 +113,7 @@ func findGitDir(root string) string {
 
 // HeadEntry returns the hash of the tree or blob at path in HEAD ("." is the
 // root tree), or the zero hash when HEAD has nothing there.
-func (r *Repo) HeadEntry(path string) plumbing.Hash {
+func (r *Repo) HeadEntry(path string) (plumbing.Hash, error) {
 	r.objects.Lock()
 	defer r.objects.Unlock()
 	return r.entryAt(r.headTree, path)
@@ -121,47 +121,54 @@ func (r *Repo) HeadEntry(path string) plumbing.Hash {
 
 // entryAt returns the hash of the tree or blob at path under root, or the
 // zero hash. The caller holds r.objects.
-func (r *Repo) entryAt(root *object.Tree, path string) plumbing.Hash {
+func (r *Repo) entryAt(root *object.Tree, path string) (plumbing.Hash, error) {
 	if path == "." || path == "" {
-		return root.Hash
+		return root.Hash, nil
 	}
 	dir, name := "", path
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		dir, name = path[:i], path[i+1:]
 	}
-	parent := r.dirTree(root, dir)
-	if parent == nil {
-		return plumbing.ZeroHash
+	parent, err := r.dirTree(root, dir)
+	if parent == nil || err != nil {
+		return plumbing.ZeroHash, err
 	}
 	for _, e := range parent.Entries {
 		if e.Name == name {
-			return e.Hash
+			return e.Hash, nil
 		}
 	}
-	return plumbing.ZeroHash
+	return plumbing.ZeroHash, nil
 }
 
 // dirTree returns the tree at folder dir ("" or "." is root itself) under
-// root, or nil. Trees are cached by root and folder: go-git decodes a tree
-// again on every FindEntry, and hundreds of functions share parent folders.
-// The caller holds r.objects.
-func (r *Repo) dirTree(root *object.Tree, dir string) *object.Tree {
+// root, or nil when there is no folder there. Trees are cached by root and
+// folder: go-git decodes a tree again on every FindEntry, and hundreds of
+// functions share parent folders. A tree that cannot be read is an error,
+// never cached as "no folder". The caller holds r.objects.
+func (r *Repo) dirTree(root *object.Tree, dir string) (*object.Tree, error) {
 	if dir == "" || dir == "." {
-		return root
+		return root, nil
 	}
 	key := root.Hash.String() + ":" + dir
 	if t, ok := r.trees[key]; ok {
-		return t
+		return t, nil
 	}
 	parentPath, name := "", dir
 	if i := strings.LastIndexByte(dir, '/'); i >= 0 {
 		parentPath, name = dir[:i], dir[i+1:]
 	}
 	var t *object.Tree
-	if parent := r.dirTree(root, parentPath); parent != nil {
+	parent, err := r.dirTree(root, parentPath)
+	if err != nil {
+		return nil, err
+	}
+	if parent != nil {
 		for _, e := range parent.Entries {
 			if e.Name == name && e.Mode == filemode.Dir {
-				t, _ = r.git.TreeObject(e.Hash)
+				if t, err = r.git.TreeObject(e.Hash); err != nil {
+					return nil, fmt.Errorf("read git tree %s (%s): %w", dir, e.Hash, err)
+				}
 				break
 			}
 		}
@@ -170,7 +177,7 @@ func (r *Repo) dirTree(root *object.Tree, dir string) *object.Tree {
 		r.trees = map[string]*object.Tree{}
 	}
 	r.trees[key] = t
-	return t
+	return t, nil
 }
 
 // ErrCommitMissing says a recorded commit is not in this clone.
@@ -183,12 +190,18 @@ func (r *Repo) ChangedFiles(from string, paths []string) ([]string, error) {
 	r.objects.Lock()
 	defer r.objects.Unlock()
 	c, err := r.git.CommitObject(plumbing.NewHash(from))
-	if err != nil {
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		return nil, ErrCommitMissing
 	}
-	old, err := c.Tree()
 	if err != nil {
-		return nil, ErrCommitMissing
+		return nil, fmt.Errorf("read commit %s: %w", from, err)
+	}
+	old, err := c.Tree()
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return nil, ErrCommitMissing // a shallow clone's boundary
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the tree of commit %s: %w", from, err)
 	}
 	seen := map[string]bool{}
 	var out []string
@@ -211,12 +224,25 @@ func (r *Repo) ChangedFiles(from string, paths []string) ([]string, error) {
 // diffPath diffs one path (folder or file) between two root trees. The
 // caller holds r.objects.
 func (r *Repo) diffPath(oldRoot, newRoot *object.Tree, p string) ([]string, error) {
-	oldHash, newHash := r.entryAt(oldRoot, p), r.entryAt(newRoot, p)
+	oldHash, err := r.entryAt(oldRoot, p)
+	if err != nil {
+		return nil, err
+	}
+	newHash, err := r.entryAt(newRoot, p)
+	if err != nil {
+		return nil, err
+	}
 	if oldHash == newHash {
 		return nil, nil
 	}
-	oldSub := r.dirTree(oldRoot, p)
-	newSub := r.dirTree(newRoot, p)
+	oldSub, err := r.dirTree(oldRoot, p)
+	if err != nil {
+		return nil, err
+	}
+	newSub, err := r.dirTree(newRoot, p)
+	if err != nil {
+		return nil, err
+	}
 	oldIsTree, newIsTree := oldSub != nil, newSub != nil
 	if !oldIsTree && !newIsTree {
 		return []string{p}, nil // a file, or a path that appeared or vanished as a file

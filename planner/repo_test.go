@@ -116,8 +116,8 @@ func TestLinkedWorktree(t *testing.T) {
 	if diff := cmp.Diff(want, got, statOnly); diff != "" {
 		t.Errorf("worktree Uncommitted (-want +got):\n%s", diff)
 	}
-	if h := repo.HeadEntry("fn/app.py").String(); h != blob(t, "feature\n") {
-		t.Errorf("HeadEntry(fn/app.py) = %s, want the worktree's commit", h)
+	if h, err := repo.HeadEntry("fn/app.py"); err != nil || h.String() != blob(t, "feature\n") {
+		t.Errorf("HeadEntry(fn/app.py) = %s, %v, want the worktree's commit", h, err)
 	}
 	// Diffs reach the main checkout's commits through the common folder.
 	files, err := repo.ChangedFiles(mainHead, []string{"fn"})
@@ -233,5 +233,42 @@ func TestShallowClone(t *testing.T) {
 	}
 	if _, err := repo.ChangedFiles(c1, []string{"fn"}); !errors.Is(err, ErrCommitMissing) {
 		t.Errorf("ChangedFiles from a commit outside the clone: %v, want ErrCommitMissing", err)
+	}
+}
+
+// TestUnreadableObjectsAreErrors: a tree that cannot be read is an error,
+// not "no folder there" (which would plan a function as empty or
+// unchanged), and a commit that cannot be read is not "not in this clone".
+func TestUnreadableObjectsAreErrors(t *testing.T) {
+	r := newTestRepo(t)
+	r.write("fn/lib/util.py", "x\n")
+	r.write("fn/app.py", "y\n")
+	first := r.commit("one")
+	r.write("fn/app.py", "z\n")
+	r.commit("two")
+	corrupt := func(hash string) {
+		t.Helper()
+		p := r.path(".git/objects/" + hash[:2] + "/" + hash[2:])
+		if err := os.Chmod(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("not a zlib stream"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	corrupt(r.git("rev-parse", "HEAD:fn/lib"))
+	repo := r.open()
+	if _, err := repo.HeadEntry("fn/lib/util.py"); err == nil {
+		t.Error("HeadEntry read through a corrupt tree without an error")
+	}
+
+	corrupt(first)
+	_, err := r.open().ChangedFiles(first, []string{"fn"})
+	if err == nil || errors.Is(err, ErrCommitMissing) {
+		t.Errorf("ChangedFiles from a corrupt commit: %v, want an error that is not ErrCommitMissing", err)
+	}
+	_, err = r.open().ChangedFiles(strings.Repeat("1", 40), []string{"fn"})
+	if !errors.Is(err, ErrCommitMissing) {
+		t.Errorf("ChangedFiles from an absent commit: %v, want ErrCommitMissing", err)
 	}
 }

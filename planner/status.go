@@ -204,8 +204,15 @@ func (s *scanner) scan(p string) ([]Uncommitted, error) {
 	changes := map[string]Uncommitted{}
 
 	// Index against HEAD: staged changes and merge conflicts.
-	headHash := s.repo.HeadEntry(p)
-	if staged := s.stagedChanges(p, entries, headHash); staged != nil {
+	headHash, err := s.repo.HeadEntry(p)
+	if err != nil {
+		return nil, err
+	}
+	staged, err := s.stagedChanges(p, entries, headHash)
+	if err != nil {
+		return nil, err
+	}
+	if staged != nil {
 		for _, u := range staged {
 			changes[u.Path] = u
 		}
@@ -247,7 +254,7 @@ func (s *scanner) scan(p string) ([]Uncommitted, error) {
 
 // stagedChanges compares the index under p with HEAD. The common case, equal,
 // costs one in-memory tree hash; only a difference walks HEAD's files.
-func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumbing.Hash) []Uncommitted {
+func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumbing.Hash) ([]Uncommitted, error) {
 	var out []Uncommitted
 	var unmerged map[string]bool // conflicts and intent-to-add: not compared
 	for _, e := range entries {
@@ -259,8 +266,11 @@ func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumb
 			unmerged[e.Name] = true
 		}
 	}
-	if out == nil && indexHash(p, entries) == headHash && !s.fileModeChanged(p, entries) {
-		return nil
+	if out == nil && indexHash(p, entries) == headHash {
+		changed, err := s.fileModeChanged(p, entries)
+		if err != nil || !changed {
+			return nil, err
+		}
 	}
 	s.repo.objects.Lock()
 	defer s.repo.objects.Unlock()
@@ -269,8 +279,12 @@ func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumb
 		mode filemode.FileMode
 	}
 	head := map[string]headFile{}
-	if sub := s.repo.dirTree(s.repo.headTree, p); sub != nil {
-		_ = sub.Files().ForEach(func(f *object.File) error {
+	sub, err := s.repo.dirTree(s.repo.headTree, p)
+	if err != nil {
+		return nil, err
+	}
+	if sub != nil {
+		err := sub.Files().ForEach(func(f *object.File) error {
 			name := f.Name
 			if p != "." {
 				name = p + "/" + name
@@ -278,8 +292,15 @@ func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumb
 			head[name] = headFile{f.Hash, f.Mode}
 			return nil
 		})
+		if err != nil {
+			return nil, fmt.Errorf("read HEAD's files under %s: %w", p, err)
+		}
 	} else if !headHash.IsZero() {
-		head[p] = headFile{headHash, s.headMode(p)}
+		mode, err := s.headMode(p)
+		if err != nil {
+			return nil, err
+		}
+		head[p] = headFile{headHash, mode}
 	}
 	for _, e := range entries {
 		if unmerged[e.Name] {
@@ -298,31 +319,34 @@ func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumb
 	for name := range head {
 		out = append(out, Uncommitted{Path: name, Kind: "deleted"})
 	}
-	return out
+	return out, nil
 }
 
 // fileModeChanged reports whether p is a file whose staged mode differs from
 // HEAD's (its blob hash, which indexHash gives, says nothing of the mode).
-func (s *scanner) fileModeChanged(p string, entries []*index.Entry) bool {
+func (s *scanner) fileModeChanged(p string, entries []*index.Entry) (bool, error) {
 	if len(entries) != 1 || entries[0].Name != p {
-		return false
+		return false, nil
 	}
 	s.repo.objects.Lock()
 	defer s.repo.objects.Unlock()
-	return entries[0].Mode != s.headMode(p)
+	mode, err := s.headMode(p)
+	return entries[0].Mode != mode, err
 }
 
 // headMode is the mode of the entry at p in HEAD, 0 when there is none. The
 // caller holds s.repo.objects.
-func (s *scanner) headMode(p string) filemode.FileMode {
-	if t := s.repo.dirTree(s.repo.headTree, path.Dir(p)); t != nil {
-		for _, e := range t.Entries {
-			if e.Name == path.Base(p) {
-				return e.Mode
-			}
+func (s *scanner) headMode(p string) (filemode.FileMode, error) {
+	t, err := s.repo.dirTree(s.repo.headTree, path.Dir(p))
+	if t == nil || err != nil {
+		return 0, err
+	}
+	for _, e := range t.Entries {
+		if e.Name == path.Base(p) {
+			return e.Mode, nil
 		}
 	}
-	return 0
+	return 0, nil
 }
 
 // indexHash is the git hash the index entries at or below p would have as a

@@ -30,7 +30,7 @@ Functions are released in parallel; one function's failure does not stop the
 others. Every finished step is recorded in the state, so a rerun resumes.
 
 Exit codes: 0 all released (or nothing to do), 1 any function failed or an error.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: usage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, repo, err := g.loadManifest()
 			if err != nil {

@@ -23,7 +23,7 @@ to DIR/<function>/app.zip, exactly as apply would make it: the same file list
 from git's view of the tree, the same builds, the same bytes. It prints each
 zip's CodeSha256 (as Lambda shows it), size and file count. It needs no AWS
 access and changes no state.`,
-		Args: cobra.NoArgs,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, repo, err := g.loadManifest()
 			if err != nil {

@@ -28,7 +28,7 @@ uncommitted change) with the last release recorded in the state, and lists
 what apply would do for each, and why. It changes nothing.
 
 Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes.`,
-		Args: cobra.NoArgs,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.makePlan(cmd.Context(), f.targets)
 			if err != nil {

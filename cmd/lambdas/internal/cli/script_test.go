@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -57,6 +58,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"changes": cmdChanges,
 			"fixture": cmdFixture,
+			"nest":    cmdNest,
 		},
 	})
 }
@@ -92,6 +94,18 @@ func cmdChanges(ts *testscript.TestScript, neg bool, args []string) {
 		out += "\n"
 	}
 	fmt.Fprint(ts.Stdout(), out)
+}
+
+// cmdNest writes a manifest whose project name is an expression nested N
+// brackets deep.
+func cmdNest(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: nest N FILE")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	text := "project {\n  name = " + strings.Repeat("[", n) + strings.Repeat("]", n) + "\n}\n"
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(text), 0o644))
 }
 
 // cmdFixture copies testdata/fixtures/NAME into the current folder.

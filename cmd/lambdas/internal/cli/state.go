@@ -19,7 +19,7 @@ func newStateCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
 		Short: "Print the state document",
-		Args:  cobra.NoArgs,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, _, err := g.loadManifest()
 			if m == nil {
@@ -41,7 +41,7 @@ func newStateCmd(g *globals) *cobra.Command {
 what runs live, without calling AWS. Use it once when adopting lambdas for
 functions that were already deployed from this commit, so that the first plan
 does not redeploy all of them. It refuses a dirty tree.`,
-		Args: cobra.NoArgs,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, repo, err := g.loadManifest()
 			if err != nil {

@@ -20,7 +20,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 routing weights during a rollout), that version's CodeSha256 against the one
 the state recorded, and the commit last released. A function changed outside
 lambdas shows as drift. It changes nothing.`,
-		Args: cobra.NoArgs,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, repo, err := g.loadManifest()
 			if m == nil {
