@@ -208,6 +208,25 @@ func (l *loader) packagedFrom(dir, file string) bool {
 	if check(dir, file) {
 		return true
 	}
+	// Through symbolic links, dir can only hold file if it is one of the
+	// folders above file's real folder: one stat of dir tells (it follows
+	// links), and only then are the real paths worth resolving. (Hundreds
+	// of functions: a full EvalSymlinks of each would cost more than the
+	// rest of the load.)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return false
+	}
+	above := false
+	for _, a := range l.foldersAbove(filepath.Dir(file)) {
+		if os.SameFile(fi, a) {
+			above = true
+			break
+		}
+	}
+	if !above {
+		return false
+	}
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return false
@@ -217,6 +236,30 @@ func (l *loader) packagedFrom(dir, file string) bool {
 		return false
 	}
 	return check(realDir, filepath.Join(realParent, filepath.Base(file)))
+}
+
+// foldersAbove returns the stats of dir's real path and every folder above
+// it, read once per folder.
+func (l *loader) foldersAbove(dir string) []os.FileInfo {
+	if got, ok := l.above[dir]; ok {
+		return got
+	}
+	var out []os.FileInfo
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		for p := real; ; p = filepath.Dir(p) {
+			if fi, err := os.Stat(p); err == nil {
+				out = append(out, fi)
+			}
+			if filepath.Dir(p) == p {
+				break
+			}
+		}
+	}
+	if l.above == nil {
+		l.above = map[string][]os.FileInfo{}
+	}
+	l.above[dir] = out
+	return out
 }
 
 // functionsOf decodes the defaults block and every function block, merges,

@@ -173,11 +173,14 @@ func decodeSpec(body hcl.Body, defRange hcl.Range, where string) (*fnSpec, hcl.D
 // the block accepts. where starts the sentence, e.g. "In a deploy block".
 func decodeBody(body hcl.Body, target any, where string) hcl.Diagnostics {
 	diags := gohcl.DecodeBody(body, nil, target)
-	schema, _ := gohcl.ImpliedBodySchema(target)
+	var schema *hcl.BodySchema // only for the messages: reflection is not free
 	for _, d := range diags {
 		switch d.Summary {
 		case "Unsupported argument", "Unsupported block type":
 			if !strings.Contains(d.Detail, "Did you mean") {
+				if schema == nil {
+					schema, _ = gohcl.ImpliedBodySchema(target)
+				}
 				d.Detail += " " + acceptsHint(schema, where)
 			}
 		}

@@ -38,10 +38,12 @@ type gitView struct {
 	prefix  string         // for a submodule's view: its path in the superproject, with "/"
 
 	mu        sync.Mutex
-	scanned   []string               // roots whose uncommitted changes are known
-	changes   map[string]Uncommitted // by path
-	untracked []Uncommitted          // sorted by path
-	subs      map[string]*gitView    // submodule views by path
+	scanned   map[string]bool            // roots whose uncommitted changes are known
+	changes   map[string]Uncommitted     // by path
+	listed    map[string][]item          // at's answers, by path
+	filters   map[string]map[string]bool // include/exclude answers by patterns, then zip path
+	untracked []Uncommitted              // sorted by path
+	subs      map[string]*gitView        // submodule views by path
 }
 
 func newView(r *Repo) (*gitView, error) {
@@ -49,7 +51,7 @@ func newView(r *Repo) (*gitView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &gitView{repo: r, entries: idx.Entries, changes: map[string]Uncommitted{}, subs: map[string]*gitView{}}, nil
+	return &gitView{repo: r, entries: idx.Entries, scanned: map[string]bool{}, listed: map[string][]item{}, changes: map[string]Uncommitted{}, subs: map[string]*gitView{}}, nil
 }
 
 // scan makes sure the uncommitted changes under paths are known.
@@ -79,13 +81,54 @@ func (v *gitView) scan(paths []string) error {
 		}
 	}
 	sort.Slice(v.untracked, func(i, j int) bool { return v.untracked[i].Path < v.untracked[j].Path })
-	v.scanned = append(v.scanned, collapse(todo)...)
+	for _, p := range collapse(todo) {
+		v.scanned[p] = true
+	}
+	clear(v.listed) // what was listed before may have changed under the new roots
 	return nil
 }
 
+// linkTargets returns where the symlinks that git's view holds under paths
+// lead, so that they are scanned with the rest, at once.
+func (v *gitView) linkTargets(paths []string) []string {
+	var out []string
+	for _, p := range collapse(paths) {
+		v.mu.Lock()
+		lo := sort.Search(len(v.entries), func(i int) bool { return v.entries[i].Name >= p })
+		var links []string
+		for j := lo; j < len(v.entries); j++ {
+			name := v.entries[j].Name
+			if name != p && !strings.HasPrefix(name, p+"/") && p != "." {
+				if name > p+"/" {
+					break
+				}
+				continue
+			}
+			if v.entries[j].Mode == filemode.Symlink {
+				links = append(links, name)
+			}
+		}
+		v.mu.Unlock()
+		for _, l := range links {
+			target, err := os.Readlink(filepath.Join(v.repo.Root, filepath.FromSlash(l)))
+			if err != nil {
+				continue // listing the package reports it
+			}
+			if to, err := v.resolve(l, target, 0); err == nil {
+				out = append(out, to)
+			}
+		}
+	}
+	return out
+}
+
+// covered reports whether p or a folder above it was scanned.
 func (v *gitView) covered(p string) bool {
-	for _, s := range v.scanned {
-		if under(p, s) {
+	if v.scanned["."] || v.scanned[p] {
+		return true
+	}
+	for i := strings.LastIndexByte(p, '/'); i > 0; i = strings.LastIndexByte(p[:i], '/') {
+		if v.scanned[p[:i]] {
 			return true
 		}
 	}
@@ -109,6 +152,20 @@ func (v *gitView) at(p string) ([]item, error) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	// Many functions link or bundle the same library: list it once. (The
+	// view does not change once a path is scanned.)
+	if items, ok := v.listed[p]; ok {
+		return items, nil
+	}
+	items, err := v.atLocked(p)
+	if err == nil {
+		v.listed[p] = items
+	}
+	return items, err
+}
+
+// atLocked lists p; the caller holds v.mu.
+func (v *gitView) atLocked(p string) ([]item, error) {
 	var out []item
 	add := func(e *index.Entry) error {
 		if e.Stage != 0 {
@@ -154,10 +211,19 @@ func (v *gitView) at(p string) ([]item, error) {
 	}
 	// Unmerged entries appear once per stage: keep one.
 	out = uniqueItems(out)
-	for _, u := range v.untracked {
-		if u.Path == p || p == "." || strings.HasPrefix(u.Path, p+"/") {
-			out = append(out, item{path: u.Path, mode: u.Mode, hash: u.Hash, size: u.Size, modTime: u.ModTime})
+	k := 0
+	if p != "." {
+		k = sort.Search(len(v.untracked), func(i int) bool { return v.untracked[i].Path >= p })
+	}
+	for ; k < len(v.untracked); k++ {
+		u := v.untracked[k]
+		if !(u.Path == p || p == "." || strings.HasPrefix(u.Path, p+"/")) {
+			if u.Path > p+"/" {
+				break
+			}
+			continue
 		}
+		out = append(out, item{path: u.Path, mode: u.Mode, hash: u.Hash, size: u.Size, modTime: u.ModTime})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
 	return out, nil
@@ -177,17 +243,68 @@ func uniqueItems(in []item) []item {
 // lookup says what is at path p in git's view: a file or symlink (its
 // item), a folder (ok, nil item), or nothing.
 func (v *gitView) lookup(p string) (*item, bool, error) {
-	items, err := v.at(p)
-	if err != nil {
-		return nil, false, err
+	// Only what is needed to answer is scanned: a tracked file's own status,
+	// never a whole folder (resolving a link asks about every folder on its
+	// way, and scanning "functions" would read the whole monorepo).
+	v.mu.Lock()
+	i := sort.Search(len(v.entries), func(i int) bool { return v.entries[i].Name >= p })
+	tracked := i < len(v.entries) && v.entries[i].Name == p
+	v.mu.Unlock()
+	if tracked {
+		if err := v.scan([]string{p}); err != nil {
+			return nil, false, err
+		}
 	}
-	if len(items) == 0 {
+	v.mu.Lock()
+	it, exists, known := v.lookupLocked(p, i, tracked)
+	v.mu.Unlock()
+	if known || v.covered(p) {
+		return it, exists, nil
+	}
+	// Not in the index: maybe something untracked is there.
+	if _, err := os.Lstat(filepath.Join(v.repo.Root, filepath.FromSlash(p))); err != nil {
 		return nil, false, nil
 	}
-	if items[0].path == p {
-		return &items[0], true, nil
+	if err := v.scan([]string{p}); err != nil {
+		return nil, false, err
 	}
-	return nil, true, nil
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	it, exists, _ = v.lookupLocked(p, i, false)
+	return it, exists, nil
+}
+
+// lookupLocked answers lookup from what is known; known is false when the
+// answer "nothing there" may be for lack of a scan. The caller holds v.mu.
+func (v *gitView) lookupLocked(p string, i int, tracked bool) (*item, bool, bool) {
+	if tracked {
+		e := v.entries[i]
+		u, changed := v.changes[p]
+		switch {
+		case changed && u.Kind == "deleted":
+			return nil, false, true
+		case changed && u.Mode != 0:
+			return &item{path: p, mode: u.Mode, hash: u.Hash, size: u.Size, modTime: u.ModTime}, true, true
+		default:
+			return &item{path: p, mode: e.Mode, hash: e.Hash.String(), size: int64(e.Size), modTime: e.ModifiedAt.UnixNano()}, true, true
+		}
+	}
+	if u, ok := v.changes[p]; ok && u.Kind == "untracked" {
+		return &item{path: p, mode: u.Mode, hash: u.Hash, size: u.Size, modTime: u.ModTime}, true, true
+	}
+	// A folder: index entries below it, or untracked files below it. (Its
+	// files' own status is scanned when they are listed.)
+	if p == "." {
+		return nil, true, true
+	}
+	if j := sort.Search(len(v.entries), func(i int) bool { return v.entries[i].Name >= p+"/" }); j < len(v.entries) && strings.HasPrefix(v.entries[j].Name, p+"/") {
+		return nil, true, true
+	}
+	k := sort.Search(len(v.untracked), func(i int) bool { return v.untracked[i].Path >= p+"/" })
+	if k < len(v.untracked) && strings.HasPrefix(v.untracked[k].Path, p+"/") {
+		return nil, true, true
+	}
+	return nil, false, false
 }
 
 // items returns git's view of each path (a file, or a folder's files).
@@ -226,10 +343,11 @@ type packageLister struct {
 	include  []string
 	exclude  []string
 	filtered bool // include/exclude apply (not to a build's inputs)
-	entries  map[string]plan.Entry
-	origin   map[string]string // zip path → where it comes from, for messages
+	entries  []plan.Entry
+	origin   []string // where each entry comes from, for messages
 	roots    []root
 	excluded map[string]bool // zip folders found excluded
+	answers  map[string]bool // selected's answers for these patterns, see filter
 	visiting map[string]bool // resolved folders being listed (cycle guard)
 }
 
@@ -247,7 +365,7 @@ const maxLinkDepth = 40
 // draws from.
 func (v *gitView) listPackage(f *manifest.Function) (*plan.Package, []root, error) {
 	pk := &plan.Package{}
-	l := &packageLister{v: v, fn: f, entries: map[string]plan.Entry{}, origin: map[string]string{}, excluded: map[string]bool{}, visiting: map[string]bool{}}
+	l := v.newLister(f)
 	if f.Build == nil {
 		l.include, l.exclude, l.filtered = f.Include, f.Exclude, true
 		if err := l.addTree(f.Source, "", "source "+f.Source); err != nil {
@@ -261,11 +379,15 @@ func (v *gitView) listPackage(f *manifest.Function) (*plan.Package, []root, erro
 			pk.Build.Kind = "command"
 		}
 		pk.Include, pk.Exclude = f.Include, f.Exclude
-		inputs := &packageLister{v: v, fn: f, entries: map[string]plan.Entry{}, origin: map[string]string{}, excluded: map[string]bool{}, visiting: map[string]bool{}}
+		inputs := v.newLister(f)
 		if err := inputs.addTree(f.Source, "", "source "+f.Source); err != nil {
 			return nil, nil, err
 		}
-		pk.Inputs = inputs.sorted()
+		inputEntries, err := inputs.sorted()
+		if err != nil {
+			return nil, nil, err
+		}
+		pk.Inputs = inputEntries
 		l.roots = append(l.roots, inputs.roots...)
 		l.include, l.exclude, l.filtered = f.Include, f.Exclude, true
 	}
@@ -274,7 +396,10 @@ func (v *gitView) listPackage(f *manifest.Function) (*plan.Package, []root, erro
 			return nil, nil, err
 		}
 	}
-	pk.Entries = l.sorted()
+	var err error
+	if pk.Entries, err = l.sorted(); err != nil {
+		return nil, nil, err
+	}
 	if f.Build == nil && len(pk.Entries) == 0 {
 		if len(f.Include)+len(f.Exclude) > 0 {
 			return nil, nil, fmt.Errorf("no files to package in %s after include %q and exclude %q (only files git tracks or would track count)", f.Source, f.Include, f.Exclude)
@@ -284,13 +409,45 @@ func (v *gitView) listPackage(f *manifest.Function) (*plan.Package, []root, erro
 	return pk, l.roots, nil
 }
 
-func (l *packageLister) sorted() []plan.Entry {
-	out := make([]plan.Entry, 0, len(l.entries))
-	for _, e := range l.entries {
-		out = append(out, e)
+// sorted returns the entries by zip path; two on one path are an error
+// naming both origins.
+func (l *packageLister) sorted() ([]plan.Entry, error) {
+	idx := make([]int, len(l.entries))
+	for i := range idx {
+		idx[i] = i
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out
+	sort.SliceStable(idx, func(a, b int) bool { return l.entries[idx[a]].Path < l.entries[idx[b]].Path })
+	out := make([]plan.Entry, len(idx))
+	for i, j := range idx {
+		out[i] = l.entries[j]
+		if i > 0 && out[i-1].Path == out[i].Path {
+			return nil, fmt.Errorf("%s lands on zip path %s, which %s also fills; rename one, or change a bundle's to", l.origin[j], out[i].Path, l.origin[idx[i-1]])
+		}
+	}
+	return out, nil
+}
+
+func (v *gitView) newLister(f *manifest.Function) *packageLister {
+	return &packageLister{v: v, fn: f, excluded: map[string]bool{}, visiting: map[string]bool{}}
+}
+
+// filter returns the lister's cache of include/exclude answers, shared by
+// every function with the same patterns (most take them from defaults, and
+// many package the same library under the same name).
+func (l *packageLister) filter() map[string]bool {
+	if l.answers == nil {
+		key := strings.Join(l.include, "\x00") + "\x01" + strings.Join(l.exclude, "\x00")
+		l.v.mu.Lock()
+		if l.v.filters == nil {
+			l.v.filters = map[string]map[string]bool{}
+		}
+		if l.v.filters[key] == nil {
+			l.v.filters[key] = map[string]bool{}
+		}
+		l.answers = l.v.filters[key]
+		l.v.mu.Unlock()
+	}
+	return l.answers
 }
 
 // addTree adds what git's view holds at repository path p (a folder or a
@@ -354,14 +511,11 @@ func (l *packageLister) addItem(it item, name, why string, depth int) error {
 	if strings.Contains(name, `\`) {
 		return fmt.Errorf("%s has a backslash in its name (%s), which some unzip tools take for a folder separator (a zip-slip risk); rename it", l.v.prefix+it.path, name)
 	}
-	if prev, dup := l.origin[name]; dup {
-		return fmt.Errorf("%s lands on zip path %s, which %s also fills; rename one, or change a bundle's to", why, name, prev)
-	}
-	l.origin[name] = why
-	l.entries[name] = plan.Entry{
+	l.origin = append(l.origin, why)
+	l.entries = append(l.entries, plan.Entry{
 		Path: name, File: l.v.prefix + it.path, Exec: it.mode == filemode.Executable,
 		Blob: it.hash, Size: it.size, ModTime: it.modTime,
-	}
+	})
 	return nil
 }
 
@@ -555,6 +709,19 @@ func never(name string) bool {
 // it (or a folder above it) is included, and neither it nor a folder above
 // it is excluded.
 func (l *packageLister) selected(name string) bool {
+	if l.v == nil { // inRoots' throwaway lister
+		return l.match(name)
+	}
+	answers := l.filter()
+	if ok, known := answers[name]; known {
+		return ok
+	}
+	ok := l.match(name)
+	answers[name] = ok
+	return ok
+}
+
+func (l *packageLister) match(name string) bool {
 	parts := strings.Split(name, "/")
 	for i := 1; i < len(parts); i++ {
 		dir := strings.Join(parts[:i], "/")

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -51,6 +52,7 @@ func Make(in Input) (*plan.Plan, error) {
 	for _, f := range fns {
 		roots = append(roots, Paths(f)...)
 	}
+	roots = append(roots, v.linkTargets(roots)...)
 	if err := v.scan(roots); err != nil {
 		return nil, fmt.Errorf("look for uncommitted changes: %w", err)
 	}
@@ -455,11 +457,22 @@ func codeFingerprint(f *manifest.Function, pk *plan.Package, watched []item, too
 			fmt.Fprintf(h, "input %s %t %s\n", e.Path, e.Exec, e.Blob)
 		}
 	}
+	// Written piece by piece rather than with Fprintf: a plan hashes tens
+	// of thousands of entries.
+	var buf []byte
 	for _, e := range pk.Entries {
-		fmt.Fprintf(h, "entry %s %t %s\n", e.Path, e.Exec, e.Blob)
+		buf = append(buf[:0], "entry "...)
+		buf = append(buf, e.Path...)
+		buf = strconv.AppendBool(append(buf, ' '), e.Exec)
+		buf = append(append(append(buf, ' '), e.Blob...), '\n')
+		h.Write(buf)
 	}
 	for _, w := range watched {
-		fmt.Fprintf(h, "watch %s %o %s\n", w.path, uint32(w.mode), w.hash)
+		buf = append(buf[:0], "watch "...)
+		buf = append(buf, w.path...)
+		buf = strconv.AppendUint(append(buf, ' '), uint64(w.mode), 8)
+		buf = append(append(append(buf, ' '), w.hash...), '\n')
+		h.Write(buf)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

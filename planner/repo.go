@@ -35,6 +35,8 @@ type Repo struct {
 
 	configOnce sync.Once
 	config     map[string]string // see configValue
+	treesOnce  sync.Once
+	cacheTree  map[string]plumbing.Hash // see cachedTrees
 }
 
 type prefetch struct {

@@ -61,7 +61,7 @@ func (r *Repo) Uncommitted(paths []string) ([]Uncommitted, error) {
 		indexTime = fi.ModTime()
 	}
 	scanStart := time.Now()
-	s := &scanner{repo: r, entries: idx.Entries, indexTime: indexTime, ignores: newIgnores(r.Root, r.gitDir), dirs: dirs, fileMode: r.fileMode()}
+	s := &scanner{repo: r, entries: idx.Entries, indexTime: indexTime, ignores: newIgnores(r.Root, r.gitDir), dirs: dirs, fileMode: r.fileMode(), trees: r.cachedTrees(idx)}
 	roots := collapse(paths)
 	results := make([][]Uncommitted, len(roots))
 	var g errgroup.Group
@@ -127,6 +127,7 @@ type scanner struct {
 	ignores   *ignores
 	dirs      *dirCache
 	fileMode  bool // core.fileMode: an executable bit in the worktree counts
+	trees     map[string]plumbing.Hash // the index's valid cached trees, by folder
 
 	mu       sync.Mutex
 	suspects []*suspect // files to hash before they can be judged
@@ -266,7 +267,7 @@ func (s *scanner) stagedChanges(p string, entries []*index.Entry, headHash plumb
 			unmerged[e.Name] = true
 		}
 	}
-	if out == nil && indexHash(p, entries) == headHash {
+	if out == nil && s.indexHash(p, entries) == headHash {
 		changed, err := s.fileModeChanged(p, entries)
 		if err != nil || !changed {
 			return nil, err
@@ -349,8 +350,56 @@ func (s *scanner) headMode(p string) (filemode.FileMode, error) {
 	return 0, nil
 }
 
+// cachedTrees flattens the index's cache-tree extension into folder →
+// tree hash, for the entries git marked valid. It is read once.
+func (r *Repo) cachedTrees(idx *index.Index) map[string]plumbing.Hash {
+	r.treesOnce.Do(func() {
+		r.cacheTree = map[string]plumbing.Hash{}
+		if idx.Cache == nil {
+			return
+		}
+		es := idx.Cache.Entries
+		i := 0
+		// Pre-order: each entry is followed by its Trees subtrees.
+		var walk func(prefix string)
+		walk = func(prefix string) {
+			e := es[i]
+			i++
+			p := e.Path
+			switch {
+			case prefix == "" && p == "":
+				p = "."
+			case prefix != "" && prefix != ".":
+				p = prefix + "/" + p
+			}
+			if e.Entries >= 0 {
+				r.cacheTree[p] = e.Hash
+			}
+			for range e.Trees {
+				if i >= len(es) {
+					return
+				}
+				walk(p)
+			}
+		}
+		if len(es) > 0 {
+			walk("")
+		}
+	})
+	return r.cacheTree
+}
+
 // indexHash is the git hash the index entries at or below p would have as a
-// tree (or blob, when p is a file) if committed now.
+// tree (or blob, when p is a file) if committed now: from the index's own
+// cache of tree hashes (git keeps it valid for the folders nobody staged
+// changes in since the last commit) when it has p, else hashed here.
+func (s *scanner) indexHash(p string, entries []*index.Entry) plumbing.Hash {
+	if h, ok := s.trees[p]; ok {
+		return h
+	}
+	return indexHash(p, entries)
+}
+
 func indexHash(p string, entries []*index.Entry) plumbing.Hash {
 	if len(entries) == 1 && entries[0].Name == p {
 		return entries[0].Hash

@@ -470,3 +470,30 @@ func TestUncommittedDuringAMergeConflict(t *testing.T) {
 // statOnly compares what Uncommitted says changed, not the stat it carries
 // for the packager.
 var statOnly = cmp.Options{cmpopts.IgnoreFields(Uncommitted{}, "Mode", "Size", "ModTime"), cmpopts.EquateEmpty()}
+
+// TestCachedTreesMatchGit: the index's cache of tree hashes, as the planner
+// reads it, gives git's tree hashes, and folders with staged changes are
+// not in it.
+func TestCachedTreesMatchGit(t *testing.T) {
+	r := newTestRepo(t)
+	r.files(map[string]string{"a/b/c.txt": "c\n", "a/d.txt": "d\n", "e/f.txt": "f\n", "top.txt": "t\n"})
+	r.commit("base")
+	r.write("e/f.txt", "staged\n")
+	r.git("add", "e/f.txt")
+	repo := r.open()
+	idx, _, err := repo.loadIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trees := repo.cachedTrees(idx)
+	for _, p := range []string{"a", "a/b"} {
+		if got, want := trees[p].String(), r.git("rev-parse", "HEAD:"+p); got != want {
+			t.Errorf("cached tree of %s = %s, git says %s", p, got, want)
+		}
+	}
+	for _, p := range []string{".", "e"} {
+		if h, ok := trees[p]; ok {
+			t.Errorf("%s has a staged change but a cached tree %s", p, h)
+		}
+	}
+}

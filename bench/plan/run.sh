@@ -132,8 +132,8 @@ try:
         plan = json.load(f)
 except (OSError, ValueError) as err:
     sys.exit(f"cannot read the plan JSON: {err}")
-if plan.get("format_version") != 1:
-    sys.exit(f"format_version is {plan.get('format_version')!r}, want 1")
+if plan.get("format_version") != 2:
+    sys.exit(f"format_version is {plan.get('format_version')!r}, want 2")
 fns = plan.get("functions") or []
 if len(fns) != int(nfunctions):
     sys.exit(f"the plan lists {len(fns)} functions, want {nfunctions}")

@@ -3,8 +3,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/lambdas-dev/lambdas/cmd/lambdas/internal/cli"
@@ -12,7 +14,20 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// LAMBDAS_CPUPROFILE=FILE writes a CPU profile of the run (for the
+	// benchmarks in bench/; see BENCHMARKS.md).
+	if path := os.Getenv("LAMBDAS_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		} else {
+			fmt.Fprintf(os.Stderr, "LAMBDAS_CPUPROFILE: cannot profile to %s\n", path)
+		}
+	}
 	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	os.Exit(code)
+	if code != 0 {
+		pprof.StopCPUProfile()
+		os.Exit(code)
+	}
 }
