@@ -126,7 +126,7 @@ type scanner struct {
 	indexTime time.Time
 	ignores   *ignores
 	dirs      *dirCache
-	fileMode  bool // core.fileMode: an executable bit in the worktree counts
+	fileMode  bool                     // core.fileMode: an executable bit in the worktree counts
 	trees     map[string]plumbing.Hash // the index's valid cached trees, by folder
 
 	mu       sync.Mutex

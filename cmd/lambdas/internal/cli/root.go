@@ -192,7 +192,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of lambdas",
-		Args: usage(cobra.NoArgs),
+		Args:  usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.json {
 				return writeJSON(g.stdout, map[string]any{"version": Version(), "plan_format_version": plan.FormatVersion, "state_format_version": state.FormatVersion})

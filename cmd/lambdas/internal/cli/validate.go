@@ -11,7 +11,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 		Use:   "validate",
 		Short: "Check the manifest and list its functions",
 		Long:  "validate loads lambdas.hcl, evaluates its variables and checks every function;\nit reports all problems at once, with file:line, and needs no AWS access.",
-		Args: usage(cobra.NoArgs),
+		Args:  usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, _, err := g.loadManifest()
 			if m == nil {
