@@ -8,11 +8,11 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Limiter is the one token bucket every worker takes from before a mutating
-// Lambda call: the control plane allows about 15 such calls per second per
-// account and region, whatever the number of workers. It slows down when
-// AWS answers 429 and climbs back to the configured rate after a quiet
-// spell, as TCP does with congestion.
+// Limiter is a token bucket that every worker takes from before a Lambda
+// call of one quota (see Quotas: the 15/s control-plane bucket, GetFunction's
+// 100/s): the quota is per account and region, whatever the number of
+// workers. It slows down when AWS answers 429 and climbs back to the
+// configured rate after a quiet spell, as TCP does with congestion.
 type Limiter struct {
 	mu           sync.Mutex
 	bucket       *rate.Limiter
@@ -44,8 +44,19 @@ func NewLimiter(perSecond float64) *Limiter {
 	return &Limiter{bucket: rate.NewLimiter(rate.Limit(perSecond), 1), base: perSecond, current: perSecond, floor: minFloat(1, perSecond), now: time.Now}
 }
 
-// Wait blocks until the next call may go.
-func (l *Limiter) Wait(ctx context.Context) error { return l.bucket.Wait(ctx) }
+// Wait blocks until the next call may go. It gives up, and gives its place
+// back, when the context ends or the apply is told to stop.
+func (l *Limiter) Wait(ctx context.Context) error {
+	if stopped(ctx) {
+		return stopErr(ctx)
+	}
+	r := l.bucket.Reserve() // burst 1, one token: always possible
+	if err := sleep(ctx, r.Delay()); err != nil {
+		r.Cancel()
+		return err
+	}
+	return nil
+}
 
 // Throttled is called on a 429: slow down by a fifth. Gentler than halving:
 // with a ceiling at the configured rate, a 429 most often means two calls
