@@ -67,14 +67,13 @@ func (e *Executor) updateCode(ctx context.Context, r *release) error {
 	}
 	cur, err := e.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
 	if isNotFound(err) {
-		created, err := e.createFunction(ctx, r)
-		if err != nil || created {
-			return err
+		created, cerr := e.createFunction(ctx, r)
+		if cerr != nil || created {
+			return cerr
 		}
 		// It exists after all (created meanwhile, or by an attempt whose
 		// answer was lost): read it, once, and update it.
-		cur, err = e.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
-		if err != nil {
+		if cur, err = e.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}); err != nil {
 			return fmt.Errorf("read function %s, which CreateFunction says exists: %w", name, err)
 		}
 	}
