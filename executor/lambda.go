@@ -443,10 +443,17 @@ func (e *Executor) moveAlias(ctx context.Context, r *release) error {
 		}
 		r.verified = r.version
 	}
+	// An alias-only move to a released version is a refresh's answer to a
+	// moved alias (or a renamed one): the RevisionId the state kept is
+	// stale, so the alias is read first rather than refused first.
+	aliasOnly := false
+	if s := r.plan.Step(plan.StepMoveAlias); s != nil && s.Alias != nil && s.Alias.Version != "" {
+		aliasOnly = true
+	}
 	switch rev := r.knownAliasRevision(); {
 	case r.created:
 		return e.createAlias(ctx, r)
-	case rev != "":
+	case rev != "" && !aliasOnly:
 		return e.updateAlias(ctx, r, rev, true)
 	default:
 		return e.readAndMoveAlias(ctx, r, false)

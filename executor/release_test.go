@@ -359,15 +359,15 @@ func TestRelease(t *testing.T) {
 			},
 		},
 		{
-			name: "alias-only move to the recorded version: verified, one call",
+			name: "alias-only move to the recorded version (the alias was moved): verified, read, moved",
 			setup: func(h *harness) {
 				h.fake.addFunction("orders-api", oldSha, []string{oldSha, hotSha}, "live", "2")
 				h.record(h.released("1", oldSha))
 			},
 			plan:        aliasPlan("1"),
 			wantStatus:  StatusReleased,
-			wantCalls:   []string{"GetFunction orders-api:1", "UpdateAlias orders-api/live"},
-			wantControl: []string{"UpdateAlias orders-api/live"},
+			wantCalls:   []string{"GetFunction orders-api:1", "GetAlias orders-api/live", "UpdateAlias orders-api/live"},
+			wantControl: []string{"GetAlias orders-api/live", "UpdateAlias orders-api/live"},
 			wantAlias:   "1", wantVersion: "1",
 		},
 		{
