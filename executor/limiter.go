@@ -20,12 +20,20 @@ type Limiter struct {
 	current      float64
 	floor        float64
 	lastThrottle time.Time
+	lastDecrease time.Time
 	throttles    int
 	now          func() time.Time
 }
 
 // recoverAfter is how long after the last 429 the rate starts climbing again.
 const recoverAfter = time.Second
+
+// decreaseEvery spaces the slow-downs: the 429s that arrive within a second
+// of one are answers to calls sent at the old rate, in the same one-second
+// window of the quota, and slowing down for each of them again would
+// collapse the rate (as TCP reduces its window once per round trip, not
+// once per lost packet).
+const decreaseEvery = time.Second
 
 // headroom keeps the pace a little under the quota. Calls paced exactly at
 // the quota put the 1st and the 16th call exactly one second apart, so a
@@ -58,14 +66,20 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	return nil
 }
 
-// Throttled is called on a 429: slow down by a fifth. Gentler than halving:
+// Throttled is called on a 429: slow down by a fifth, at most once a
+// second (decreaseEvery). Gentler than halving:
 // with a ceiling at the configured rate, a 429 most often means two calls
 // bunched up on the way, not that the rate is far too high.
 func (l *Limiter) Throttled() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now()
 	l.throttles++
-	l.lastThrottle = l.now()
+	l.lastThrottle = now
+	if !l.lastDecrease.IsZero() && now.Sub(l.lastDecrease) < decreaseEvery {
+		return // the same window's answer: slowed down for it already
+	}
+	l.lastDecrease = now
 	l.current = maxFloat(l.floor, l.current*0.8)
 	l.bucket.SetLimit(rate.Limit(l.current))
 }
