@@ -52,26 +52,26 @@ func TestApplyDrift(t *testing.T) {
 			name: "alias gone", fp: unchanged(),
 			live:       &plan.Live{Exists: true, CodeSha256: "SHA"},
 			wantChange: plan.Changed, wantSteps: "move-alias",
-			wantDrift:  []string{"alias live does not exist (the state records version 3)"},
-			wantAlias:  &plan.AliasParams{Alias: "live", Strategy: "all-at-once", Version: "3"},
+			wantDrift: []string{"alias live does not exist (the state records version 3)"},
+			wantAlias: &plan.AliasParams{Alias: "live", Strategy: "all-at-once", Version: "3"},
 		},
 		{
 			name: "weights on the alias", fp: unchanged(),
 			live:       &plan.Live{Exists: true, CodeSha256: "SHA", AliasExists: true, AliasVersion: "3", AliasCodeSha256: "SHA", Weights: map[string]float64{"4": 0.1}, WeightsRead: true},
 			wantChange: plan.Changed, wantSteps: "move-alias",
-			wantDrift:  []string{"alias live routes traffic to other versions too (version 4 at 10%)"},
+			wantDrift: []string{"alias live routes traffic to other versions too (version 4 at 10%)"},
 		},
 		{
 			name: "function gone", fp: unchanged(),
 			live:       &plan.Live{},
 			wantChange: plan.Changed, wantSteps: "package upload update-code move-alias",
-			wantDrift:  []string{"function orders-api does not exist (the state records version 3)"},
+			wantDrift: []string{"function orders-api does not exist (the state records version 3)"},
 		},
 		{
 			name: "both drifted", fp: unchanged(),
 			live:       &plan.Live{Exists: true, CodeSha256: "HOTFIX", AliasExists: true, AliasVersion: "4", AliasCodeSha256: "HOTFIX"},
 			wantChange: plan.Changed, wantSteps: "package upload update-code move-alias",
-			wantDrift:  []string{"$LATEST runs CodeSha256 HOTFIX, the state records SHA", "alias live points at version 4, the state records 3"},
+			wantDrift: []string{"$LATEST runs CodeSha256 HOTFIX, the state records SHA", "alias live points at version 4, the state records 3"},
 		},
 		{
 			name: "a changed function keeps its steps; the drift is said",
@@ -96,8 +96,8 @@ func TestApplyDrift(t *testing.T) {
 			}(),
 			live:       &plan.Live{Exists: true, CodeSha256: "HOTFIX", AliasExists: true, AliasVersion: "3", AliasCodeSha256: "SHA"},
 			wantChange: plan.Changed, wantSteps: "package upload update-code move-alias",
-			wantDrift:  []string{"$LATEST runs CodeSha256 HOTFIX, the state records SHA"},
-			wantAlias:  &plan.AliasParams{Alias: "live", Strategy: "all-at-once"},
+			wantDrift: []string{"$LATEST runs CodeSha256 HOTFIX, the state records SHA"},
+			wantAlias: &plan.AliasParams{Alias: "live", Strategy: "all-at-once"},
 		},
 	}
 	for _, tt := range tests {
