@@ -15,11 +15,11 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// lambdaAPI is the part of the Lambda client the executor uses; the SDK
-// client satisfies it, tests wrap it.
+// lambdaAPI is the part of the Lambda client the executor uses. The SDK
+// client satisfies it, and so does the paced client (Lambda) that wraps it
+// and that every call goes through; tests fake it.
 type lambdaAPI interface {
 	GetFunction(context.Context, *lambda.GetFunctionInput, ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error)
-	GetFunctionConfiguration(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error)
 	CreateFunction(context.Context, *lambda.CreateFunctionInput, ...func(*lambda.Options)) (*lambda.CreateFunctionOutput, error)
 	UpdateFunctionCode(context.Context, *lambda.UpdateFunctionCodeInput, ...func(*lambda.Options)) (*lambda.UpdateFunctionCodeOutput, error)
 	PublishVersion(context.Context, *lambda.PublishVersionInput, ...func(*lambda.Options)) (*lambda.PublishVersionOutput, error)
@@ -35,7 +35,7 @@ type s3API interface {
 	CopyObject(context.Context, *s3.CopyObjectInput, ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
 }
 
-// RetryPolicy bounds the retries of one mutating call.
+// RetryPolicy bounds the retries of one Lambda call.
 type RetryPolicy struct {
 	MaxAttempts int           // including the first
 	BaseDelay   time.Duration // first backoff; doubles each attempt, with full jitter
@@ -46,9 +46,9 @@ type RetryPolicy struct {
 // 429s within a few seconds once the bucket slows down.
 var DefaultRetry = RetryPolicy{MaxAttempts: 10, BaseDelay: 250 * time.Millisecond, MaxDelay: 8 * time.Second}
 
-// noSDKRetry turns off the SDK's own retries for one call: mutating calls
-// are retried by callMutating, which goes through the shared limiter on
-// every attempt (the SDK's retries would bypass it).
+// noSDKRetry turns off the SDK's own retries for one call: every Lambda call
+// is retried by callWithRetry, which takes a token from its bucket for every
+// attempt (the SDK's retries would bypass it, and not be counted).
 func noSDKRetry(o *lambda.Options) { o.Retryer = aws.NopRetryer{} }
 
 // errorClass sorts an error into what to do with it.
@@ -56,7 +56,7 @@ type errorClass int
 
 const (
 	permanent errorClass = iota
-	throttled            // 429: slow the shared bucket, back off
+	throttled            // 429: slow the call's bucket, back off
 	conflict             // 409: an update is in progress, back off
 	transient            // 5xx, network: back off
 )
@@ -64,6 +64,9 @@ const (
 func classify(err error) errorClass {
 	if err == nil {
 		return permanent
+	}
+	if alreadyExists(err) {
+		return permanent // acted on at once (read it, then update), never waited out
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
@@ -103,10 +106,14 @@ func classify(err error) errorClass {
 	return permanent
 }
 
-// callMutating runs one mutating Lambda call through the shared limiter,
-// retrying throttles, conflicts, 5xx and network errors with jittered
-// exponential backoff, up to the policy's bound. onRetry is told of each retry.
-func callMutating[T any](ctx context.Context, lim *Limiter, pol RetryPolicy, onRetry func(attempt int, err error, wait time.Duration), call func(context.Context) (T, error)) (T, error) {
+// callWithRetry runs one Lambda call (op names it for messages), taking a
+// token from lim before every attempt and retrying throttles, conflicts, 5xx
+// and network errors with jittered exponential backoff, up to the policy's
+// bound; then it returns an error that wraps the last cause. A 429 slows lim
+// (the bucket the call counts against). onRetry is told of each retry.
+// Nothing new starts once the apply is told to stop: no token is taken, no
+// attempt made, the backoff is cut short, and ErrInterrupted returned.
+func callWithRetry[T any](ctx context.Context, lim *Limiter, pol RetryPolicy, op string, onRetry func(attempt int, err error, wait time.Duration), call func(context.Context) (T, error)) (T, error) {
 	var zero T
 	var lastErr error
 	if pol.MaxAttempts < 1 {
@@ -116,6 +123,9 @@ func callMutating[T any](ctx context.Context, lim *Limiter, pol RetryPolicy, onR
 		if err := lim.Wait(ctx); err != nil {
 			return zero, err
 		}
+		if stopped(ctx) {
+			return zero, stopErr(ctx)
+		}
 		out, err := call(ctx)
 		if err == nil {
 			lim.Succeeded()
@@ -123,13 +133,13 @@ func callMutating[T any](ctx context.Context, lim *Limiter, pol RetryPolicy, onR
 		}
 		lastErr = err
 		class := classify(err)
-		if class == permanent {
-			return zero, err
-		}
 		if class == throttled {
 			lim.Throttled()
 		} else {
 			lim.Succeeded()
+		}
+		if class == permanent {
+			return zero, err
 		}
 		if attempt == pol.MaxAttempts {
 			break
@@ -138,13 +148,11 @@ func callMutating[T any](ctx context.Context, lim *Limiter, pol RetryPolicy, onR
 		if onRetry != nil {
 			onRetry(attempt, err, wait)
 		}
-		select {
-		case <-ctx.Done():
-			return zero, ctx.Err()
-		case <-time.After(wait):
+		if err := sleep(ctx, wait); err != nil {
+			return zero, err
 		}
 	}
-	return zero, fmt.Errorf("gave up after %d attempts: %w", pol.MaxAttempts, lastErr)
+	return zero, fmt.Errorf("%s: gave up after %d attempts: %w", op, pol.MaxAttempts, lastErr)
 }
 
 // backoff is full jitter over an exponentially growing ceiling.

@@ -7,13 +7,19 @@ import (
 
 // Event kinds.
 const (
-	EventStart    = "start"    // a step started
-	EventDone     = "done"     // a step finished
-	EventSkip     = "skip"     // a step had nothing to do; Message says why
-	EventRetry    = "retry"    // a call will be retried; Message says why
-	EventWarn     = "warn"     // something the user should know, not an error
-	EventNote     = "note"     // something worth saying, e.g. a function was created
-	EventFail     = "fail"     // a step failed; the function's release stops
+	EventStart = "start" // a step started
+	EventDone  = "done"  // a step finished
+	EventSkip  = "skip"  // a step had nothing to do; Message says why
+	EventRetry = "retry" // a call will be retried; Message says why
+	EventWarn  = "warn"  // something the user should know, not an error
+	EventNote  = "note"  // something worth saying, e.g. a function was created
+	EventFail  = "fail"  // a step failed; the function's release stops
+	// EventInterrupted: the apply was told to stop (SIGINT, SIGTERM) and this
+	// function's release stopped before the step; what finished is recorded.
+	EventInterrupted = "interrupted"
+	// EventDrift: the live function differed from the state's record
+	// (changed outside lambdas); Message says how and what the release does.
+	EventDrift    = "drift"
 	EventReleased = "released" // the function's release is complete
 	EventLog      = "log"      // a line of a build's output
 )

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
 
@@ -30,32 +29,46 @@ type Options struct {
 	Parallelism int  // functions released at once (default 10)
 	FailFast    bool // stop scheduling new functions after the first failure
 	Retry       RetryPolicy
-	// WaitTimeout bounds each wait for a function to settle (default 5 min).
+	// WaitTimeout bounds each wait for a function or version to settle
+	// (default 5 min).
 	WaitTimeout time.Duration
-	// PollInterval is the first delay between state polls (default 500 ms).
+	// PollInterval is the first delay between polls (default 500 ms); the
+	// first poll is made at once.
 	PollInterval time.Duration
-	Reporter     Reporter
+	// GetFunctionRate overrides project.get_function_rate_limit, GetFunction's
+	// quota in requests per second (default 100), when above 0.
+	GetFunctionRate float64
+	// Lambda is the paced client to use, shared with the refresh that read
+	// the live functions for the plan; nil: New makes one from the AWS
+	// configuration, project.api_rate_limit and GetFunctionRate.
+	Lambda   *Lambda
+	Reporter Reporter
+	// Grace bounds how long calls in flight may take to finish after the
+	// apply is interrupted (default 30 s).
+	Grace time.Duration
 }
 
 // Executor applies plans.
 type Executor struct {
-	lambda   lambdaAPI
+	lambda   *Lambda
 	s3       s3API
-	limiter  *Limiter
 	state    *state.Manager
 	manifest *manifest.Manifest
 	opts     Options
 	workDir  string
-	mutating atomic.Int64
 }
 
-// New returns an executor for the manifest's project. The limiter is shared
-// by every worker; its rate comes from project.api_rate_limit.
+// New returns an executor for the manifest's project. Its Lambda client,
+// shared by every worker, paces each call against its quota's bucket.
 func New(cfg aws.Config, m *manifest.Manifest, sm *state.Manager, opts Options, s3Opts ...func(*s3.Options)) *Executor {
-	return newExecutor(lambda.NewFromConfig(cfg), s3.NewFromConfig(cfg, s3Opts...), m, sm, opts)
+	client := opts.Lambda
+	if client == nil {
+		client = NewLambda(cfg, QuotasFor(m, opts.GetFunctionRate), opts.Retry)
+	}
+	return newExecutor(client, s3.NewFromConfig(cfg, s3Opts...), m, sm, opts)
 }
 
-func newExecutor(l lambdaAPI, s s3API, m *manifest.Manifest, sm *state.Manager, opts Options) *Executor {
+func newExecutor(l *Lambda, s s3API, m *manifest.Manifest, sm *state.Manager, opts Options) *Executor {
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = 10
 	}
@@ -68,18 +81,22 @@ func newExecutor(l lambdaAPI, s s3API, m *manifest.Manifest, sm *state.Manager, 
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 500 * time.Millisecond
 	}
+	if opts.Grace <= 0 {
+		opts.Grace = Grace
+	}
 	if opts.Reporter == nil {
 		opts.Reporter = ReporterFunc(func(Event) {})
 	}
-	return &Executor{lambda: l, s3: s, limiter: NewLimiter(m.Project.APIRateLimit), state: sm, manifest: m, opts: opts}
+	return &Executor{lambda: l.WithReporter(opts.Reporter), s3: s, state: sm, manifest: m, opts: opts}
 }
 
 // Function results.
 const (
-	StatusReleased   = "released"
-	StatusUnchanged  = "unchanged"
-	StatusFailed     = "failed"
-	StatusNotStarted = "not started"
+	StatusReleased    = "released"
+	StatusUnchanged   = "unchanged"
+	StatusFailed      = "failed"
+	StatusNotStarted  = "not started"
+	StatusInterrupted = "interrupted"
 )
 
 // FunctionResult is how one function's release ended.
@@ -92,21 +109,43 @@ type FunctionResult struct {
 	Error        string        `json:"error,omitempty"`
 	Duration     time.Duration `json:"-"`
 	Skipped      []string      `json:"skipped,omitempty"` // "step: why"
+	// Drift is what differed from the state's record, seen by the refresh
+	// (the plan) or by the release itself; a released function with drift
+	// was brought back to the recorded release (or past it).
+	Drift []string `json:"drift,omitempty"`
 }
 
 // Result is the outcome of an apply.
 type Result struct {
-	Functions     []FunctionResult `json:"functions"`
-	MutatingCalls int64            `json:"mutating_calls"`
-	Throttles     int              `json:"throttles"`
-	Duration      time.Duration    `json:"-"`
+	Functions []FunctionResult `json:"functions"`
+	// MutatingCalls counts the Lambda requests that change something.
+	MutatingCalls int64 `json:"mutating_calls"`
+	// Buckets counts the Lambda requests per quota bucket (BucketControlPlane,
+	// BucketGetFunction), retries and the plan's refresh included, and the 429s.
+	Buckets   map[string]BucketStats `json:"buckets"`
+	Throttles int                    `json:"throttles"` // 429s, all buckets
+	// Interrupted: SIGINT or SIGTERM stopped the apply; what finished is
+	// recorded, and a rerun resumes.
+	Interrupted bool          `json:"interrupted,omitempty"`
+	Duration    time.Duration `json:"-"`
 }
 
-// Failed counts failed functions.
+// Failed counts functions that failed or did not start.
 func (r *Result) Failed() int {
 	n := 0
 	for _, f := range r.Functions {
 		if f.Status == StatusFailed || f.Status == StatusNotStarted {
+			n++
+		}
+	}
+	return n
+}
+
+// Count counts the functions with the status.
+func (r *Result) Count(status string) int {
+	n := 0
+	for _, f := range r.Functions {
+		if f.Status == status {
 			n++
 		}
 	}
@@ -122,16 +161,23 @@ type release struct {
 	zip  *pack.Result
 
 	artifactBucket, artifactKey string
-	revisionID                  string
+	revisionID                  string // $LATEST's, as read before updating it
 	version                     string
 	verified                    string // the version checked Active with the package's CodeSha256
+	created                     bool   // this release created the function (so it has no alias yet)
+	aliasRevisionID             string // the alias's, after this release moved (or read) it
+	account                     string
 	skipped                     []string
+	drift                       []string
 	resumed                     map[plan.StepName]bool
 }
 
 // Apply runs the plan. Every function's package is built and checked before
 // any AWS call, so a bad input changes nothing; then the functions are
-// released in parallel, each failure confined to its function.
+// released in parallel, each failure confined to its function. When ctx
+// ends (SIGINT, SIGTERM), no new step starts; calls in flight finish (for up
+// to Options.Grace), what finished is recorded, and the result says
+// Interrupted.
 func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	start := time.Now()
 	byLabel := map[string]*manifest.Function{}
@@ -167,21 +213,33 @@ func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	defer os.RemoveAll(dir)
 	e.workDir = dir
 	if err := e.packageAll(ctx, work); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w while packaging: nothing was changed", ErrInterrupted)
+		}
 		return nil, err
 	}
 
+	wctx, cancel := graceful(ctx, e.opts.Grace)
+	defer cancel()
 	results := make([]FunctionResult, len(work))
 	var failed atomic.Bool
+	notStarted := func(r *release) FunctionResult {
+		why := "not started: an earlier function failed (--fail-fast)"
+		if stopped(wctx) {
+			why = "not started: interrupted"
+		}
+		return FunctionResult{Name: r.fn.Label, FunctionName: r.fn.Name, Status: StatusNotStarted, Error: why}
+	}
 	g := new(errgroup.Group)
 	g.SetLimit(e.opts.Parallelism)
 	for i, r := range work {
-		if e.opts.FailFast && failed.Load() {
-			results[i] = FunctionResult{Name: r.fn.Label, FunctionName: r.fn.Name, Status: StatusNotStarted, Error: "not started: an earlier function failed (--fail-fast)"}
+		if (e.opts.FailFast && failed.Load()) || stopped(wctx) {
+			results[i] = notStarted(r)
 			continue
 		}
 		g.Go(func() error {
-			if e.opts.FailFast && failed.Load() {
-				results[i] = FunctionResult{Name: r.fn.Label, FunctionName: r.fn.Name, Status: StatusNotStarted, Error: "not started: an earlier function failed (--fail-fast)"}
+			if (e.opts.FailFast && failed.Load()) || stopped(wctx) {
+				results[i] = notStarted(r)
 				return nil
 			}
 			defer func() {
@@ -190,7 +248,7 @@ func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 					failed.Store(true)
 				}
 			}()
-			results[i] = e.releaseOne(ctx, r)
+			results[i] = e.releaseOne(wctx, r)
 			if results[i].Status == StatusFailed {
 				failed.Store(true)
 			}
@@ -200,10 +258,20 @@ func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	_ = g.Wait()
 	res.Functions = append(res.Functions, results...)
 	sort.Slice(res.Functions, func(i, j int) bool { return res.Functions[i].Name < res.Functions[j].Name })
-	res.MutatingCalls = e.mutating.Load()
-	res.Throttles = e.limiter.Throttles()
+	res.Interrupted = stopped(wctx)
+	e.fillCounts(res)
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// fillCounts copies the client's counts into the result.
+func (e *Executor) fillCounts(res *Result) {
+	res.MutatingCalls = e.lambda.MutatingCalls()
+	res.Buckets = e.lambda.Stats()
+	res.Throttles = 0
+	for _, b := range res.Buckets {
+		res.Throttles += b.Throttles
+	}
 }
 
 // preflight refuses, before anything runs, what this version cannot do: a

@@ -73,9 +73,10 @@ func TestLimiterThrottledSlowsDownToTheFloor(t *testing.T) {
 		{0.5, 0.5 * headroom}, // a quota under one call a second: never below it
 	}
 	for _, tt := range tests {
-		l, _ := newTestLimiter(tt.perSecond)
+		l, clock := newTestLimiter(tt.perSecond)
 		want := tt.perSecond * headroom
 		for i := 1; i <= 30; i++ {
+			clock.advance(decreaseEvery)
 			l.Throttled()
 			want = max(tt.floor, want*0.8)
 			checkRate(t, l, want, "after a 429")
@@ -98,9 +99,10 @@ func TestLimiterRecoversAfterQuietPeriod(t *testing.T) {
 	checkRate(t, l, base, "success at the base rate")
 
 	l.Throttled()
+	clock.advance(decreaseEvery)
 	l.Throttled()
 	slow := base * 0.8 * 0.8
-	checkRate(t, l, slow, "after two 429s")
+	checkRate(t, l, slow, "after two 429s a second apart")
 
 	// Within the quiet period: successes do not speed up.
 	for _, d := range []time.Duration{0, 10 * time.Millisecond, recoverAfter / 2, recoverAfter - time.Nanosecond} {
@@ -117,6 +119,7 @@ func TestLimiterRecoversAfterQuietPeriod(t *testing.T) {
 	checkRate(t, l, slow+2*base*0.05, "second success after the quiet period")
 
 	// A new 429 starts the quiet period again.
+	clock.advance(decreaseEvery)
 	l.Throttled()
 	afterThrottle := (slow + 2*base*0.05) * 0.8
 	clock.advance(recoverAfter / 2)
@@ -148,5 +151,22 @@ func TestLimiterWaitPacesAndHonoursContext(t *testing.T) {
 	cancel()
 	if err := l.Wait(ctx); err == nil {
 		t.Error("Wait with a cancelled context returned nil")
+	}
+}
+
+func TestLimiterSlowsDownOncePerWindow(t *testing.T) {
+	l, clock := newTestLimiter(15)
+	base := 15 * headroom
+	// A burst of 429s from one window: one slow-down, every one counted.
+	for range 5 {
+		l.Throttled()
+		clock.advance(100 * time.Millisecond)
+	}
+	checkRate(t, l, base*0.8, "after five 429s within half a second")
+	clock.advance(decreaseEvery)
+	l.Throttled()
+	checkRate(t, l, base*0.8*0.8, "after a 429 in the next window")
+	if l.Throttles() != 6 {
+		t.Errorf("Throttles = %d, want 6", l.Throttles())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/lambdas-dev/lambdas/planner/plan"
@@ -29,29 +30,35 @@ func (e *Executor) steps() map[plan.StepName]stepFunc {
 		plan.StepPublishLayer:      e.publishLayer,
 		plan.StepAttachLayer:       e.attachLayer,
 		plan.StepUpload:            e.upload,
-		plan.StepUpdateCode: func(ctx context.Context, r *release) error {
-			// Bridge until update-code publishes in the same call: publish here.
-			var sk errSkip
-			if err := e.updateCode(ctx, r); err != nil && !errors.As(err, &sk) {
-				return err
-			}
-			return e.publishVersion(ctx, r)
-		},
-		plan.StepPublishVersion: e.publishVersion,
-		plan.StepMoveAlias:      e.moveAlias,
+		plan.StepUpdateCode:        e.updateCode,
+		plan.StepPublishVersion:    e.publishVersion,
+		plan.StepMoveAlias:         e.moveAlias,
 	}
 }
 
 // releaseOne runs a function's pipeline: the plan's steps in order, each
-// recorded in the state when done, then the release itself.
+// recorded in the state when done, then the release itself. Once the apply
+// is told to stop, no further step starts.
 func (e *Executor) releaseOne(ctx context.Context, r *release) FunctionResult {
 	start := time.Now()
+	r.drift = append(r.drift, r.plan.Drift...)
 	res := FunctionResult{Name: r.fn.Label, FunctionName: r.fn.Name}
-	fail := func(step plan.StepName, err error) FunctionResult {
+	end := func(status string, step plan.StepName, err error) FunctionResult {
 		msg := fmt.Sprintf("%s: %s: %v", r.fn.Label, step, err)
-		e.report(r, step, EventFail, msg)
-		res.Status, res.Error, res.Duration = StatusFailed, msg, time.Since(start)
+		kind := EventFail
+		if status == StatusInterrupted {
+			msg = fmt.Sprintf("%s: %s: interrupted; the finished steps are recorded (rerun lambdas apply to resume)", r.fn.Label, step)
+			kind = EventInterrupted
+		}
+		e.report(r, step, kind, msg)
+		res.Status, res.Error, res.Duration, res.Drift = status, msg, time.Since(start), r.drift
 		return res
+	}
+	fail := func(step plan.StepName, err error) FunctionResult {
+		if stopped(ctx) && (errors.Is(err, ErrInterrupted) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			return end(StatusInterrupted, step, err)
+		}
+		return end(StatusFailed, step, err)
 	}
 	impl := e.steps()
 	if r.zip != nil {
@@ -63,10 +70,13 @@ func (e *Executor) releaseOne(ctx context.Context, r *release) FunctionResult {
 		if s.Name == plan.StepPackage || s.Name == plan.StepBuild {
 			continue // done before any AWS call (packageAll)
 		}
+		if stopped(ctx) {
+			return end(StatusInterrupted, s.Name, ErrInterrupted)
+		}
 		run := impl[s.Name] // preflight checked that every step has one
 		t := time.Now()
 		e.report(r, s.Name, EventStart, s.Reason)
-		err := run(ctx, r)
+		err := run(withCallSite(ctx, r.fn.Label, string(s.Name)), r)
 		var sk errSkip
 		switch {
 		case errors.As(err, &sk):
@@ -84,13 +94,17 @@ func (e *Executor) releaseOne(ctx context.Context, r *release) FunctionResult {
 	if err := e.recordRelease(ctx, r); err != nil {
 		return fail("record state", err)
 	}
-	res.Status, res.Version, res.Skipped, res.Duration = StatusReleased, r.version, r.skipped, time.Since(start)
+	res.Status, res.Version, res.Skipped, res.Duration, res.Drift = StatusReleased, r.version, r.skipped, time.Since(start), r.drift
 	if r.zip != nil {
 		res.CodeSha256 = r.zip.CodeSha256
 	} else if r.prev != nil {
 		res.CodeSha256 = r.prev.CodeSha256
 	}
-	e.reportElapsed(r, "", EventReleased, fmt.Sprintf("%s → version %s", r.fn.Alias, r.version), res.Duration)
+	msg := fmt.Sprintf("%s → version %s", r.fn.Alias, r.version)
+	if len(r.drift) > 0 {
+		msg += " (restored over drift: " + strings.Join(r.drift, "; ") + ")"
+	}
+	e.reportElapsed(r, "", EventReleased, msg, res.Duration)
 	return res
 }
 
@@ -99,7 +113,7 @@ func (e *Executor) doneMessage(r *release, step plan.StepName) string {
 	case plan.StepUpload:
 		return r.artifactURL()
 	case plan.StepUpdateCode:
-		return "code updated to " + r.zip.CodeSha256
+		return fmt.Sprintf("code updated to %s, published as version %s", r.zip.CodeSha256, r.version)
 	case plan.StepPublishVersion:
 		return "version " + r.version
 	case plan.StepMoveAlias:
@@ -108,9 +122,21 @@ func (e *Executor) doneMessage(r *release, step plan.StepName) string {
 	return ""
 }
 
-// recordStep notes a finished step in the state's in-flight release.
+// recordStep notes a finished step in the state's in-flight release. State
+// writes are not cancelled by an interruption: what finished is recorded.
 func (e *Executor) recordStep(ctx context.Context, r *release, step plan.StepName) error {
-	return e.state.Update(ctx, func(d *state.Document) error {
+	return e.recordInFlight(ctx, r, step)
+}
+
+// recordVersion notes the version a release published as soon as Lambda
+// answered, before it is verified: a rerun after a crash verifies that
+// version instead of publishing again.
+func (e *Executor) recordVersion(ctx context.Context, r *release) error {
+	return e.recordInFlight(ctx, r, "")
+}
+
+func (e *Executor) recordInFlight(ctx context.Context, r *release, step plan.StepName) error {
+	return e.state.Update(context.WithoutCancel(ctx), func(d *state.Document) error {
 		f := d.Functions[r.fn.Label]
 		if f == nil {
 			f = &state.Function{FunctionName: r.fn.Name}
@@ -120,10 +146,12 @@ func (e *Executor) recordStep(ctx context.Context, r *release, step plan.StepNam
 			f.InFlight = &state.Release{Commit: r.head, Dirty: len(r.plan.Uncommitted) > 0, CodeFingerprint: r.plan.CodeFingerprint, DepsFingerprint: r.plan.DepsFingerprint, StartedAt: time.Now().UTC()}
 		}
 		in := f.InFlight
-		if in.Done == nil {
-			in.Done = map[string]string{}
+		if step != "" {
+			if in.Done == nil {
+				in.Done = map[string]string{}
+			}
+			in.Done[string(step)] = time.Now().UTC().Format(time.RFC3339)
 		}
-		in.Done[string(step)] = time.Now().UTC().Format(time.RFC3339)
 		if r.zip != nil {
 			in.CodeSha256 = r.zip.CodeSha256
 		}
@@ -133,13 +161,20 @@ func (e *Executor) recordStep(ctx context.Context, r *release, step plan.StepNam
 		if r.version != "" {
 			in.Version = r.version
 		}
+		if r.aliasRevisionID != "" {
+			in.AliasRevisionID = r.aliasRevisionID
+		}
+		in.Region = e.lambda.Region()
+		if r.account != "" {
+			in.Account = r.account
+		}
 		return nil
 	})
 }
 
 // recordRelease turns the in-flight release into the function's record.
 func (e *Executor) recordRelease(ctx context.Context, r *release) error {
-	return e.state.Update(ctx, func(d *state.Document) error {
+	return e.state.Update(context.WithoutCancel(ctx), func(d *state.Document) error {
 		f := d.Functions[r.fn.Label]
 		rec := &state.Function{
 			FunctionName:    r.fn.Name,
@@ -149,10 +184,19 @@ func (e *Executor) recordRelease(ctx context.Context, r *release) error {
 			DepsFingerprint: r.plan.DepsFingerprint,
 			Version:         r.version,
 			Alias:           r.fn.Alias,
+			AliasRevisionID: r.aliasRevisionID,
+			Region:          e.lambda.Region(),
+			Account:         r.account,
 			ReleasedAt:      time.Now().UTC(),
 		}
 		if f != nil {
 			rec.CodeSha256, rec.Artifact = f.CodeSha256, f.Artifact
+			if rec.Account == "" {
+				rec.Account = f.Account
+			}
+			if in := f.InFlight; in != nil && rec.Account == "" {
+				rec.Account = in.Account
+			}
 		}
 		if r.zip != nil {
 			rec.CodeSha256 = r.zip.CodeSha256

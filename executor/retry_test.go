@@ -69,6 +69,10 @@ func TestClassify(t *testing.T) {
 		{"ResourceConflictException", &types.ResourceConflictException{Message: aws.String("update in progress")}, conflict},
 		{"ResourceConflictException in an operation error", opError(responseError(409, &types.ResourceConflictException{})), conflict},
 		{"HTTP 409 without an API error", opError(responseError(409, errors.New("conflict"))), conflict},
+		// "Already exists" is acted on at once (read it, then update), never waited out.
+		{"function already exists", opError(responseError(409, &types.ResourceConflictException{Message: aws.String("Function already exist: orders-api")})), permanent},
+		{"alias already exists (AWS)", &types.ResourceConflictException{Message: aws.String("Alias already exists: arn:aws:lambda:us-east-1:123456789012:function:orders-api:live")}, permanent},
+		{"alias already exists (moto)", opError(responseError(409, &smithy.GenericAPIError{Code: "ConflictException", Message: "Alias already exists: arn:aws:lambda:us-east-1:123456789012:function:f:live"})), permanent},
 
 		{"ServiceException", &types.ServiceException{}, transient},
 		{"ServiceException in an operation error", opError(responseError(500, &types.ServiceException{})), transient},
@@ -88,7 +92,7 @@ func TestClassify(t *testing.T) {
 		{"context.Canceled in an operation error", opError(&smithyhttp.RequestSendError{Err: context.Canceled}), permanent},
 		// A deadline error is a net.Error (Timeout() is true), as are HTTP
 		// client and dial timeouts: it is retried. When the deadline is that
-		// of the caller's context, callMutating stops at the backoff's select
+		// of the caller's context, callWithRetry stops at the backoff's select
 		// (TestCallMutatingDeadlineDuringCall).
 		{"context.DeadlineExceeded", context.DeadlineExceeded, transient},
 
@@ -230,7 +234,7 @@ func repeat(err error, n int) []error {
 	return out
 }
 
-func TestCallMutating(t *testing.T) {
+func TestCallWithRetry(t *testing.T) {
 	tooMany := opError(responseError(429, &types.TooManyRequestsException{Message: aws.String("Rate exceeded")}))
 	inProgress := opError(responseError(409, &types.ResourceConflictException{Message: aws.String("update in progress")}))
 	serverErr := opError(responseError(500, &types.ServiceException{}))
@@ -284,7 +288,7 @@ func TestCallMutating(t *testing.T) {
 			lim := NewLimiter(1000)
 			s := &scripted{errs: tt.errs}
 			var retries []int
-			out, err := callMutating(context.Background(), lim, pol, func(attempt int, err error, wait time.Duration) {
+			out, err := callWithRetry(context.Background(), lim, pol, "PublishVersion", func(attempt int, err error, wait time.Duration) {
 				retries = append(retries, attempt)
 				if err == nil {
 					t.Errorf("onRetry(%d) without an error", attempt)
@@ -324,10 +328,10 @@ func TestCallMutating(t *testing.T) {
 	}
 }
 
-func TestCallMutatingReturnsPermanentErrorUnchanged(t *testing.T) {
+func TestCallWithRetryReturnsPermanentErrorUnchanged(t *testing.T) {
 	invalid := &types.InvalidParameterValueException{Message: aws.String("bad")}
 	s := &scripted{errs: []error{invalid}}
-	_, err := callMutating(context.Background(), NewLimiter(1000), fastRetry, nil, s.call)
+	_, err := callWithRetry(context.Background(), NewLimiter(1000), fastRetry, "PublishVersion", nil, s.call)
 	if err != error(invalid) {
 		t.Errorf("err = %#v, want the call's own error value", err)
 	}
@@ -348,14 +352,14 @@ func waitFor[T any](t *testing.T, f func() T) T {
 	}
 }
 
-func TestCallMutatingCancelDuringBackoff(t *testing.T) {
+func TestCallWithRetryCancelDuringBackoff(t *testing.T) {
 	slow := RetryPolicy{MaxAttempts: 5, BaseDelay: time.Hour, MaxDelay: time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s := &scripted{errs: repeat(opError(responseError(429, &types.TooManyRequestsException{})), 5)}
 	retries := 0
 	err := waitFor(t, func() error {
-		_, err := callMutating(ctx, NewLimiter(1000), slow, func(int, error, time.Duration) {
+		_, err := callWithRetry(ctx, NewLimiter(1000), slow, "PublishVersion", func(int, error, time.Duration) {
 			retries++
 			cancel() // the user presses Ctrl-C just as the backoff starts
 		}, s.call)
@@ -369,13 +373,13 @@ func TestCallMutatingCancelDuringBackoff(t *testing.T) {
 	}
 }
 
-func TestCallMutatingDeadlineDuringCall(t *testing.T) {
+func TestCallWithRetryDeadlineDuringCall(t *testing.T) {
 	slow := RetryPolicy{MaxAttempts: 5, BaseDelay: time.Hour, MaxDelay: time.Hour}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	calls := 0
 	err := waitFor(t, func() error {
-		_, err := callMutating(ctx, NewLimiter(1000), slow, nil, func(ctx context.Context) (string, error) {
+		_, err := callWithRetry(ctx, NewLimiter(1000), slow, "PublishVersion", nil, func(ctx context.Context) (string, error) {
 			calls++
 			<-ctx.Done() // the call outlives the caller's deadline
 			return "", opError(&smithyhttp.RequestSendError{Err: ctx.Err()})
@@ -390,11 +394,11 @@ func TestCallMutatingDeadlineDuringCall(t *testing.T) {
 	}
 }
 
-func TestCallMutatingContextDoneBeforeFirstCall(t *testing.T) {
+func TestCallWithRetryContextDoneBeforeFirstCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s := &scripted{}
-	_, err := callMutating(ctx, NewLimiter(1000), fastRetry, nil, s.call)
+	_, err := callWithRetry(ctx, NewLimiter(1000), fastRetry, "PublishVersion", nil, s.call)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
@@ -403,7 +407,7 @@ func TestCallMutatingContextDoneBeforeFirstCall(t *testing.T) {
 	}
 }
 
-func TestCallMutatingNonThrottleErrorsKeepTheRate(t *testing.T) {
+func TestCallWithRetryNonThrottleErrorsKeepTheRate(t *testing.T) {
 	lim := NewLimiter(100)
 	base := lim.Rate()
 	errs := []error{
@@ -412,14 +416,14 @@ func TestCallMutatingNonThrottleErrorsKeepTheRate(t *testing.T) {
 		&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET},
 	}
 	s := &scripted{errs: errs}
-	if _, err := callMutating(context.Background(), lim, fastRetry, nil, s.call); err != nil {
+	if _, err := callWithRetry(context.Background(), lim, fastRetry, "PublishVersion", nil, s.call); err != nil {
 		t.Fatal(err)
 	}
 	if lim.Rate() != base || lim.Throttles() != 0 {
 		t.Errorf("after 409, 500 and a reset: rate %.3f (was %.3f), throttles %d; want the rate kept and no throttles", lim.Rate(), base, lim.Throttles())
 	}
 	s = &scripted{errs: repeat(opError(responseError(429, &types.TooManyRequestsException{})), 2)}
-	if _, err := callMutating(context.Background(), lim, fastRetry, nil, s.call); err != nil {
+	if _, err := callWithRetry(context.Background(), lim, fastRetry, "PublishVersion", nil, s.call); err != nil {
 		t.Fatal(err)
 	}
 	if lim.Rate() >= base || lim.Throttles() != 2 {

@@ -78,16 +78,24 @@ type Document struct {
 
 // Function is what was last released for one function.
 type Function struct {
-	FunctionName    string    `json:"function_name"`
-	Commit          string    `json:"commit"`
-	Dirty           bool      `json:"dirty,omitempty"`
-	CodeFingerprint string    `json:"code_fingerprint"`
-	DepsFingerprint string    `json:"deps_fingerprint,omitempty"`
-	CodeSha256      string    `json:"code_sha256"`
-	Artifact        string    `json:"artifact,omitempty"` // s3://bucket/key of the uploaded zip
-	Version         string    `json:"version"`
-	Alias           string    `json:"alias"`
-	ReleasedAt      time.Time `json:"released_at"`
+	FunctionName    string `json:"function_name"`
+	Commit          string `json:"commit"`
+	Dirty           bool   `json:"dirty,omitempty"`
+	CodeFingerprint string `json:"code_fingerprint"`
+	DepsFingerprint string `json:"deps_fingerprint,omitempty"`
+	CodeSha256      string `json:"code_sha256"`
+	Artifact        string `json:"artifact,omitempty"` // s3://bucket/key of the uploaded zip
+	Version         string `json:"version"`
+	Alias           string `json:"alias"`
+	// AliasRevisionID is the alias's RevisionId after lambdas last moved it
+	// (or read it): the next move is guarded by it, so that it needs no read
+	// first, and a move made by someone else since shows as a 412.
+	AliasRevisionID string `json:"alias_revision_id,omitempty"`
+	// Region and Account are where the release went (the account from the
+	// function's ARN).
+	Region     string    `json:"region,omitempty"`
+	Account    string    `json:"account,omitempty"`
+	ReleasedAt time.Time `json:"released_at"`
 	// InFlight is a release under way: each finished step is recorded so a
 	// rerun after a crash resumes instead of redoing it.
 	InFlight *Release `json:"in_flight,omitempty"`
@@ -95,13 +103,19 @@ type Function struct {
 
 // Release is a release under way.
 type Release struct {
-	Commit          string            `json:"commit"`
-	Dirty           bool              `json:"dirty,omitempty"`
-	CodeFingerprint string            `json:"code_fingerprint"`
-	DepsFingerprint string            `json:"deps_fingerprint,omitempty"`
-	CodeSha256      string            `json:"code_sha256,omitempty"`
-	Artifact        string            `json:"artifact,omitempty"`
+	Commit          string `json:"commit"`
+	Dirty           bool   `json:"dirty,omitempty"`
+	CodeFingerprint string `json:"code_fingerprint"`
+	DepsFingerprint string `json:"deps_fingerprint,omitempty"`
+	CodeSha256      string `json:"code_sha256,omitempty"`
+	Artifact        string `json:"artifact,omitempty"`
+	// Version is the version this release published, recorded as soon as
+	// Lambda answered (before it was verified Active): a rerun verifies it
+	// and moves the alias to it instead of publishing again.
 	Version         string            `json:"version,omitempty"`
+	AliasRevisionID string            `json:"alias_revision_id,omitempty"` // after this release moved the alias
+	Region          string            `json:"region,omitempty"`
+	Account         string            `json:"account,omitempty"`
 	Done            map[string]string `json:"done,omitempty"` // step name -> when (RFC 3339)
 	StartedAt       time.Time         `json:"started_at"`
 }

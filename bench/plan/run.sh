@@ -262,6 +262,60 @@ echo "== ${seed_cmd[*]}, then plan"
 plan_check unchanged all-unchanged
 measure unchanged
 
+# The baseline in the same run: git status over the same tree.
+if ((have_hyperfine)); then
+  if hyperfine -N --warmup 1 --runs "$runs" --export-json "$out/git-status.hyperfine.json" \
+    "git status --porcelain" >/dev/null 2>&1; then
+    line=$(python3 - "$out/git-status.hyperfine.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print(f"{'git status (baseline)':<22} median {r['median']:6.2f}s  mean {r['mean']:6.2f}s ± {r['stddev']:.2f}s"
+      f"  (hyperfine, {len(r['times'])} runs)")
+EOF
+    )
+    echo "   $line"
+    results+=("$line")
+  fi
+fi
+
+# Delivery, not only detection: package every function once, and check that
+# the shared libraries are really in the zips (through the links and the
+# bundles).
+echo "== lambdas package (every function)"
+t=$(now)
+if "$LAMBDAS" package --manifest "$manifest" --out "$workdir/dist" --json >"$out/package.json" 2>"$out/package.err"; then
+  pkg_seconds=$(elapsed "$t" "$(now)")
+  if msg=$(python3 - "$out/package.json" "$manifest" "$workdir/dist" <<'EOF'
+import json, re, sys, zipfile
+res = json.load(open(sys.argv[1]))["functions"]
+blocks = re.split(r'\nfunction "', open(sys.argv[2]).read())[1:]
+bundled = {}
+for b in blocks:
+    m = re.search(r'bundle \{\s+from = "[^"]+"\s+to\s+= "([^"]+)"', b)
+    if m:
+        bundled[b.split('"', 1)[0]] = m.group(1)
+files = 0
+for f in res:
+    names = zipfile.ZipFile(f"{sys.argv[3]}/{f['name']}/app.zip").namelist()
+    files += len(names)
+    if not any(n.startswith("shared/") for n in names):
+        sys.exit(f"{f['name']}: no shared/ (its linked library) in the zip")
+    if f["name"] in bundled and not any(n.startswith(bundled[f["name"]] + "/") for n in names):
+        sys.exit(f"{f['name']}: no {bundled[f['name']]}/ (its bundled library) in the zip")
+print(f"{len(res)} zips, {files} entries, {len(bundled)} with a bundle")
+EOF
+  ); then
+    pass "package: $msg"
+    line="$(printf '%-22s %6.2fs once' 'package (all)' "$pkg_seconds")  ($msg)"
+    echo "   $line"
+    results+=("$line")
+  else
+    fail "package: $msg"
+  fi
+else
+  fail "package: lambdas package failed: $(head -c 2000 "$out/package.err")"
+fi
+
 # --- 5. a docs-only commit changes nothing -------------------------------------
 echo "== a commit to docs/ only"
 doc=$(git ls-files docs | head -n 1)
@@ -282,7 +336,7 @@ src=$(git ls-files -- "$lib" | grep -E '\.(py|mjs)$' | head -n 1)
 [[ -n "$src" ]] || cannot "no source file under $lib"
 if [[ "$src" == *.py ]]; then printf '\n# benchmark edit\n' >>"$src"; else printf '\n// benchmark edit\n' >>"$src"; fi
 commit "$(basename "$lib"): benchmark edit" "$src"
-echo "   $src changed; ${#dependents[@]} functions watch $lib"
+echo "   $src changed; ${#dependents[@]} functions package $lib (a symlink or a bundle)"
 plan_check lib-commit exactly "${dependents[@]}"
 measure lib-commit
 

@@ -24,6 +24,11 @@ func main() {
 			fmt.Fprintf(os.Stderr, "LAMBDAS_CPUPROFILE: cannot profile to %s\n", path)
 		}
 	}
+	// The first signal asks the command to stop cleanly (apply lets the calls
+	// under way finish and records them); from then on the default handling
+	// is back, so a second Ctrl-C ends the process at once — the state file
+	// is written atomically and a rerun resumes, as after a crash.
+	context.AfterFunc(ctx, stop)
 	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if code != 0 {

@@ -25,11 +25,16 @@ func newApplyCmd(g *globals) *cobra.Command {
 		Use:   "apply [PLANFILE]",
 		Short: "Release the changed functions",
 		Long: `apply plans (or reads a plan saved with plan --out) and releases every changed
-function: package, upload, update code, publish a version, move the alias.
-Functions are released in parallel; one function's failure does not stop the
-others. Every finished step is recorded in the state, so a rerun resumes.
+function: package, upload, update the code and publish it as a version (one
+call), move the alias. Before that it reads the functions it would otherwise
+leave alone from AWS (--refresh=false skips it) and brings back any that
+drifted from the state. Functions are released in parallel within the
+Lambda API's quotas; one function's failure does not stop the others. Every
+finished step is recorded in the state, so a rerun resumes; Ctrl-C stops
+starting new steps, lets the calls under way finish, and records them.
 
-Exit codes: 0 all released (or nothing to do), 1 any function failed or an error.`,
+Exit codes: 0 all released (or nothing to do), 1 any function failed, an
+error, or interrupted.`,
 		Args: usage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, repo, err := g.loadManifest()
@@ -41,6 +46,9 @@ Exit codes: 0 all released (or nothing to do), 1 any function failed or an error
 			}
 			v := &applyView{g: g, flags: &f}
 			res, err := operation.Apply(cmd.Context(), operation.Inputs{Manifest: m, Repo: repo, ToolVersion: Version()}, f.ApplyOptions, v)
+			if (res != nil && res.Interrupted) || (err != nil && (errors.Is(err, executor.ErrInterrupted) || cmd.Context().Err() != nil)) {
+				return &exitError{code: 1, msg: "interrupted: rerun lambdas apply to resume"}
+			}
 			if err != nil {
 				return err
 			}
@@ -60,6 +68,7 @@ Exit codes: 0 all released (or nothing to do), 1 any function failed or an error
 	fl.DurationVar(&f.LockTimeout, "lock-timeout", 0, "how long to wait for the state lock held by another run")
 	fl.StringVar(&f.progress, "progress", "auto", "progress view: auto, bars, lines or json")
 	fl.BoolVar(&f.AllowDirty, "allow-dirty", false, "release uncommitted changes")
+	fl.BoolVar(&f.Refresh, "refresh", true, "read the functions the plan leaves alone from AWS and bring back what drifted (a saved plan is applied as it was made)")
 	return cmd
 }
 

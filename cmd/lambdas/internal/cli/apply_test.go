@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/lambdas-dev/lambdas/executor/pack"
 	"github.com/lambdas-dev/lambdas/internal/testenv"
@@ -217,8 +221,15 @@ func TestApplyReleasesEveryFunctionThenNothing(t *testing.T) {
 	}
 	first := w.checkAliases()
 	w.movesAreVerified()
-	if c := w.proxy.Counts(); c.MutatingByOperation["CreateFunction"] != 4 || c.MutatingByOperation["PublishVersion"] != 4 {
+	// A function created from scratch: CreateFunction publishes version 1,
+	// CreateAlias points at it. Two calls in the control-plane bucket.
+	if c := w.proxy.Counts(); fmt.Sprint(c.MutatingByOperation) != "map[CreateAlias:4 CreateFunction:4]" {
 		t.Errorf("mutating calls: %v", c.MutatingByOperation)
+	}
+	for fn, n := range controlPlanePerFunction(w.proxy.Requests()) {
+		if n != 2 {
+			t.Errorf("%s: %d calls in the control-plane bucket, want 2 (CreateFunction, CreateAlias)", fn, n)
+		}
 	}
 
 	// The second apply makes no mutating call and uploads nothing.
@@ -238,7 +249,7 @@ func TestApplyReleasesEveryFunctionThenNothing(t *testing.T) {
 
 	// status reads it back in sync.
 	code, out, errOut := w.run("status")
-	if code != 0 || strings.Count(out, "in sync") != 4 {
+	if code != 0 || strings.Count(out, "in sync") != 4 || strings.Contains(out, "drift") {
 		t.Errorf("status exited %d:\n%s%s", code, out, errOut)
 	}
 }
@@ -264,6 +275,12 @@ func TestApplySharedLibraryChangeRedeploysItsDependents(t *testing.T) {
 	if fmt.Sprint(touched) != "map[invoices:true orders:true]" {
 		t.Errorf("mutating calls touched %v, want exactly orders and invoices", touched)
 	}
+	// A code-only release: UpdateFunctionCode (with Publish) and UpdateAlias
+	// (guarded by the alias RevisionId kept in the state), nothing else in
+	// the control-plane bucket.
+	if got := fmt.Sprint(controlPlaneOps(w.proxy.Requests())); got != "map[invoices:[UpdateAlias UpdateFunctionCode] orders:[UpdateAlias UpdateFunctionCode]]" {
+		t.Errorf("control-plane calls: %s", got)
+	}
 	after := w.checkAliases()
 	for name := range fixtureFunctions {
 		moved := after[name] != before[name]
@@ -281,7 +298,8 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 	p.SetInProgressPolls(2)
 	p.SetLatency(10 * time.Millisecond)
 	p.Inject(testenv.Rule{Service: "lambda", Operation: "CreateFunction", Times: 3, Status: 429})
-	p.Inject(testenv.Rule{Service: "lambda", Operation: "PublishVersion", Times: 2, Status: 409})
+	p.Inject(testenv.Rule{Service: "lambda", Operation: "GetFunction", Times: 3, Status: 429}) // reads are retried too
+	p.Inject(testenv.Rule{Service: "lambda", Operation: "GetFunction", Times: 1, Status: 500})
 	p.Inject(testenv.Rule{Service: "lambda", Operation: "CreateAlias", Times: 2, Status: 503})
 	p.Inject(testenv.Rule{Service: "lambda", Operation: "CreateAlias", Function: "thumbs", Times: 1, Drop: true})
 	out := w.mustApply("--progress", "lines")
@@ -292,7 +310,7 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 		t.Errorf("no retry was reported:\n%s", out)
 	}
 	c := p.Counts()
-	if c.InjectedByCode["TooManyRequestsException"] != 3 || c.InjectedByCode["ResourceConflictException"] < 2 {
+	if c.InjectedByCode["TooManyRequestsException"] != 6 || c.InjectedByCode["ServiceException"] != 3 {
 		t.Errorf("faults not all injected: %v", c.InjectedByCode)
 	}
 	w.checkAliases()
@@ -305,28 +323,32 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 	writeFile(t, filepath.Join(w.repo, "functions/webhook/index.js"), "exports.handler = async () => ({ statusCode: 202 });\n")
 	w.git("commit", "-qam", "webhook: 202")
 	p.Inject(testenv.Rule{Service: "lambda", Operation: "UpdateFunctionCode", Times: 2, Status: 500})
+	p.Inject(testenv.Rule{Service: "lambda", Operation: "UpdateFunctionCode", Times: 2, Status: 409})
 	p.Inject(testenv.Rule{Service: "lambda", Operation: "UpdateAlias", Times: 1, Status: 429})
 	w.mustApply()
+	if c := p.Counts(); c.InjectedByCode["ResourceConflictException"] != 2 {
+		t.Errorf("faults not all injected: %v", c.InjectedByCode)
+	}
 	w.checkAliases()
 	w.movesAreVerified()
 }
 
 func TestApplyFailureIsConfinedAndRerunResumes(t *testing.T) {
 	w := newWorld(t, "")
-	// PublishVersion of invoices keeps failing with a non-retryable error.
-	remove := w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "PublishVersion", Function: "invoices", Status: 400, Code: "InvalidParameterValueException", Message: "injected"})
+	// CreateAlias of invoices keeps failing with a non-retryable error.
+	remove := w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "CreateAlias", Function: "invoices", Status: 400, Code: "InvalidParameterValueException", Message: "injected"})
 	code, out, errOut := w.run("apply", "--auto-approve", "--progress", "lines")
 	if code != 1 {
 		t.Fatalf("apply exited %d, want 1\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(out, "invoices: update-code:") || !strings.Contains(errOut, "1 function was not released") {
+	if !strings.Contains(out, "invoices: move-alias:") || !strings.Contains(errOut, "1 function was not released") {
 		t.Errorf("the failure should name the function and the step:\n%s\n%s", out, errOut)
 	}
 	if !strings.Contains(out, "Apply complete: 3 released, 0 unchanged, 1 failed") {
 		t.Errorf("summary:\n%s", out)
 	}
 	if _, err := w.lambda.GetAlias(context.Background(), &lambda.GetAliasInput{FunctionName: aws.String("invoices"), Name: aws.String("live")}); err == nil {
-		t.Errorf("invoices got an alias although its version was never published")
+		t.Errorf("invoices got an alias although CreateAlias always failed")
 	}
 	for _, m := range w.proxy.AliasMoves() {
 		if m.Function == "invoices" {
@@ -482,8 +504,8 @@ func TestApplyHoldsTheRateCeiling(t *testing.T) {
 		t.Errorf("summary:\n%s", out)
 	}
 	c := w.proxy.Counts()
-	if c.MutatingForwarded != 3*n {
-		t.Errorf("%d mutating calls reached the emulator, want %d (create, publish, alias per function)", c.MutatingForwarded, 3*n)
+	if c.MutatingForwarded != 2*n {
+		t.Errorf("%d mutating calls reached the emulator, want %d (CreateFunction with Publish, CreateAlias per function)", c.MutatingForwarded, 2*n)
 	}
 	// The shared bucket paces every worker together: the calls that reach AWS
 	// stay within the quota. Scheduling jitter on a loaded machine (CI runs
@@ -516,8 +538,8 @@ func TestApplyAdaptsToAStricterCeiling(t *testing.T) {
 	if !strings.Contains(out, "TooManyRequestsException") {
 		t.Errorf("retries of 429s are not reported:\n%s", out)
 	}
-	if c.MutatingForwarded != 3*n {
-		t.Errorf("%d mutating calls reached the emulator, want %d", c.MutatingForwarded, 3*n)
+	if c.MutatingForwarded != 2*n {
+		t.Errorf("%d mutating calls reached the emulator, want %d", c.MutatingForwarded, 2*n)
 	}
 }
 
@@ -599,18 +621,29 @@ func TestStatusShowsDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := w.run("status")
-	if code != 0 {
-		t.Fatalf("status exited %d: %s", code, errOut)
+	if code != 2 {
+		t.Fatalf("status exited %d, want 2 (drift): %s", code, errOut)
 	}
-	if !strings.Contains(out, "drift: alias points at version 2, the state says 1; live code differs from the released package") {
+	hot := testenv.CodeSha256(zip)
+	if !strings.Contains(out, "drift: $LATEST runs CodeSha256 "+hot+", the state records "+w.localSha("functions/webhook")+"; alias live points at version 2, the state records 1") {
 		t.Errorf("drift not shown:\n%s", out)
 	}
 	if strings.Count(out, "in sync") != 3 {
 		t.Errorf("the other three should be in sync:\n%s", out)
 	}
 	code, out, _ = w.run("status", "--json")
-	if code != 0 || !strings.Contains(out, `"alias points at version 2, the state says 1"`) {
-		t.Errorf("status --json:\n%s", out)
+	if code != 2 || !strings.Contains(out, `"alias live points at version 2, the state records 1"`) || !strings.Contains(out, `"drifted": 1`) {
+		t.Errorf("status --json (exit %d):\n%s", code, out)
+	}
+
+	// apply brings it back: the alias on a version running the package.
+	out = w.mustApply()
+	if !strings.Contains(out, "webhook changed (drifted)") || !strings.Contains(out, "1 function drifted from the state and was brought back to the recorded release") {
+		t.Errorf("apply should restore webhook and say so:\n%s", out)
+	}
+	w.checkAliases()
+	if code, out, _ := w.run("status"); code != 0 {
+		t.Errorf("status after the restore exited %d:\n%s", code, out)
 	}
 }
 
@@ -664,11 +697,9 @@ func TestApplyJSONEvents(t *testing.T) {
 func TestApplyResumesAfterAKill(t *testing.T) {
 	w := newWorld(t, "")
 	bin := filepath.Join(t.TempDir(), "lambdas")
-	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	// webhook's PublishVersion hangs: the process is killed while waiting for it.
-	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "PublishVersion", Function: "webhook", Times: 1, Delay: time.Minute})
+	buildCLI(t, bin)
+	// webhook's CreateAlias hangs: the process is killed while waiting for it.
+	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "CreateAlias", Function: "webhook", Times: 1, Delay: time.Minute})
 	cmd := exec.Command(bin, "apply", "--auto-approve", "--progress", "lines")
 	cmd.Dir = w.repo
 	var out bytes.Buffer
@@ -697,11 +728,11 @@ func TestApplyResumesAfterAKill(t *testing.T) {
 			}
 		}
 		if wh.InFlight != nil && wh.InFlight.Done["update-code"] != "" && released == 3 {
-			break // the others are done; webhook waits in publish-version
+			break // the others are done; webhook waits in move-alias
 		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
-			t.Fatalf("the apply never reached webhook's publish-version:\n%s\nstate:\n%s", out.String(), data)
+			t.Fatalf("the apply never reached webhook's move-alias:\n%s\nstate:\n%s", out.String(), data)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -710,8 +741,9 @@ func TestApplyResumesAfterAKill(t *testing.T) {
 	}
 	_ = cmd.Wait()
 
-	// The rerun takes the lock the dead process held, resumes webhook from
-	// publish-version, and redoes nothing that was finished.
+	// The rerun takes the lock the dead process held, resumes webhook at
+	// move-alias with the version recorded by update-code, and redoes
+	// nothing that was finished.
 	w.proxy.Reset()
 	code, planOut, _ := w.run("plan")
 	if code != 0 || !strings.Contains(planOut, "+ webhook new") || !strings.Contains(planOut, "resumes an interrupted release (package, update-code, upload done)") {
@@ -730,4 +762,359 @@ func TestApplyResumesAfterAKill(t *testing.T) {
 		}
 	}
 	w.checkAliases()
+}
+
+// inControlPlane says whether a request counts against Lambda's shared
+// control-plane bucket (15/s): every Lambda call but GetFunction, GetPolicy
+// and Invoke.
+func inControlPlane(r testenv.Request) bool {
+	if r.Service != "lambda" {
+		return false
+	}
+	switch r.Operation {
+	case "GetFunction", "GetPolicy", "Invoke", "InvokeAsync", "InvokeWithResponseStream":
+		return false
+	}
+	return true
+}
+
+// controlPlanePerFunction counts the control-plane requests per function.
+func controlPlanePerFunction(reqs []testenv.Request) map[string]int {
+	out := map[string]int{}
+	for _, r := range reqs {
+		if inControlPlane(r) {
+			out[r.Function]++
+		}
+	}
+	return out
+}
+
+// controlPlaneOps lists the control-plane operations per function, sorted.
+func controlPlaneOps(reqs []testenv.Request) map[string][]string {
+	out := map[string][]string{}
+	for _, r := range reqs {
+		if inControlPlane(r) {
+			out[r.Function] = append(out[r.Function], r.Operation)
+		}
+	}
+	for _, ops := range out {
+		sort.Strings(ops)
+	}
+	return out
+}
+
+// buildCLI builds the lambdas binary for the tests that run it as a process.
+func buildCLI(t *testing.T, bin string) {
+	t.Helper()
+	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+}
+
+// summaryLine returns the "Lambda calls per quota bucket" line of an apply.
+func summaryBuckets(t *testing.T, out string) map[string][2]int {
+	t.Helper()
+	i := strings.Index(out, "Lambda calls per quota bucket: ")
+	if i < 0 {
+		t.Fatalf("no bucket counts in the summary:\n%s", out)
+	}
+	line := out[i+len("Lambda calls per quota bucket: "):]
+	line = line[:strings.Index(line, ";")]
+	got := map[string][2]int{}
+	for _, part := range strings.Split(line, ", ") {
+		var name string
+		var calls, throttled int
+		if _, err := fmt.Sscanf(part, "%s %d (%d throttled)", &name, &calls, &throttled); err != nil {
+			t.Fatalf("bucket counts %q: %v", part, err)
+		}
+		got[name] = [2]int{calls, throttled}
+	}
+	return got
+}
+
+// TestApplyAtAFivePerSecondCeiling: 20 functions against an account that
+// allows 5 control-plane calls per second, with api_rate_limit = 5. Every
+// call (reads too) goes through the paced client and our retries: no
+// function fails, every alias ends on the package's CodeSha256, and the
+// 429s the proxy answered are the ones the summary counts.
+func TestApplyAtAFivePerSecondCeiling(t *testing.T) {
+	const n = 20
+	w := newWorld(t, manyFunctions(n, 5))
+	w.addMany(n)
+	w.proxy.SetMutatingCeiling(5)
+	// Throttled reads too (the 15/s bucket holds GetAlias; GetFunction has its own).
+	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "GetFunction", Times: 5, Status: 429})
+	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "CreateFunction", Times: 3, Status: 429})
+	check := func(out string, change int) {
+		t.Helper()
+		if !strings.Contains(out, fmt.Sprintf("Apply complete: %d released, 0 unchanged, 0 failed", n)) {
+			t.Errorf("summary:\n%s", out)
+		}
+		for i := 0; i < n; i++ {
+			name := fmt.Sprintf("fn-%02d", i)
+			if _, sha := w.aliasSha(name, "live"); sha != w.localSha("many/"+name) {
+				t.Errorf("%s: alias on CodeSha256 %s, the package is %s", name, sha, w.localSha("many/"+name))
+			}
+		}
+		var control, getFn, control429, getFn429 int
+		for _, r := range w.proxy.Requests() {
+			switch {
+			case r.Service != "lambda":
+			case r.Operation == "GetFunction":
+				getFn++
+				if r.Status == 429 {
+					getFn429++
+				}
+			case inControlPlane(r):
+				control++
+				if r.Status == 429 {
+					control429++
+				}
+			}
+		}
+		want := map[string][2]int{"control-plane": {control, control429}, "get-function": {getFn, getFn429}}
+		if diff := cmp.Diff(want, summaryBuckets(t, out)); diff != "" {
+			t.Errorf("the summary's counts differ from what the proxy saw (-proxy +summary):\n%s", diff)
+		}
+		if control429 == 0 && change == 0 {
+			t.Errorf("no 429 in the control-plane bucket: the test does not test throttling")
+		}
+		if forwarded := control - control429; forwarded != 2*n {
+			t.Errorf("%d control-plane calls reached the emulator, want %d (two per function)", forwarded, 2*n)
+		}
+	}
+	out := w.mustApply("--parallelism", "10", "--progress", "lines")
+	check(out, 0)
+
+	// Then a code change of every function: UpdateFunctionCode and UpdateAlias each.
+	for i := 0; i < n; i++ {
+		writeFile(t, filepath.Join(w.repo, fmt.Sprintf("many/fn-%02d/index.js", i)), fmt.Sprintf("exports.handler = async () => %d + 1;\n", i))
+	}
+	w.git("commit", "-qam", "change every function")
+	w.proxy.Reset()
+	w.proxy.SetMutatingCeiling(5)
+	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "UpdateAlias", Times: 2, Status: 429})
+	out = w.mustApply("--parallelism", "10", "--progress", "lines")
+	check(out, 1)
+	for fn, ops := range controlPlaneOps(w.proxy.Requests()) {
+		for _, op := range ops {
+			if op != "UpdateFunctionCode" && op != "UpdateAlias" {
+				t.Errorf("%s: %s in a code-only release", fn, op)
+			}
+		}
+	}
+}
+
+// TestCodeUpdateOutsideLambdas: someone updates a function's code with the
+// AWS CLI (no version published, the alias untouched). status exits 2
+// naming it; plan --refresh shows it drifted; apply restores the recorded
+// release; --refresh=false does not look.
+func TestCodeUpdateOutsideLambdas(t *testing.T) {
+	w := newWorld(t, "")
+	w.mustApply()
+	ctx := context.Background()
+	zip := testenv.MakeZip(t, map[string]string{"index.js": "exports.handler = async () => 'hotfix';\n"})
+	if _, err := w.lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("thumbs"), ZipFile: zip}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := w.run("status")
+	if code != 2 || !strings.Contains(out, "thumbs") || !strings.Contains(out, "drift: $LATEST runs CodeSha256 "+testenv.CodeSha256(zip)) {
+		t.Fatalf("status exited %d, want 2 naming thumbs:\n%s%s", code, out, errOut)
+	}
+	if strings.Count(out, "in sync") != 3 {
+		t.Errorf("the others are in sync:\n%s", out)
+	}
+
+	// plan does not look unless asked; plan --refresh shows the drift and the steps back.
+	if code, out, _ := w.run("plan", "--detailed-exitcode"); code != 0 {
+		t.Errorf("plan without --refresh exited %d:\n%s", code, out)
+	}
+	code, out, _ = w.run("plan", "--refresh", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(out, "~ thumbs changed (drifted)") || !strings.Contains(out, "steps: package → upload → update-code → move-alias") || !strings.Contains(out, "refreshed from AWS: 4 functions read, 1 drifted") {
+		t.Errorf("plan --refresh (exit %d):\n%s", code, out)
+	}
+
+	// apply --refresh=false leaves it; apply restores it.
+	if out := w.mustApply("--refresh=false"); !strings.Contains(out, "Nothing to apply.") {
+		t.Errorf("apply --refresh=false:\n%s", out)
+	}
+	w.proxy.Reset()
+	out = w.mustApply("--progress", "lines")
+	if !strings.Contains(out, "Apply complete: 1 released, 3 unchanged, 0 failed") || !strings.Contains(out, "restored the recorded release over drift: $LATEST runs CodeSha256") {
+		t.Errorf("apply should restore thumbs:\n%s", out)
+	}
+	for fn, ops := range controlPlaneOps(w.proxy.Requests()) {
+		if fn != "thumbs" || fmt.Sprint(ops) != "[UpdateAlias UpdateFunctionCode]" {
+			t.Errorf("%s: control-plane calls %v (want thumbs: UpdateFunctionCode, UpdateAlias)", fn, ops)
+		}
+	}
+	w.checkAliases()
+	w.movesAreVerified()
+	cfg, err := w.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("thumbs")})
+	if err != nil || aws.ToString(cfg.Configuration.CodeSha256) != w.localSha("functions/thumbs") {
+		t.Errorf("$LATEST of thumbs not restored: %v", err)
+	}
+	if code, out, _ := w.run("status"); code != 0 {
+		t.Errorf("status after the restore exited %d:\n%s", code, out)
+	}
+}
+
+// TestAliasMovedOutsideLambdas: someone points aliases elsewhere (through
+// the strict proxy, which renews alias RevisionIds as AWS does). An
+// unchanged function's alias goes back to the recorded version (verified
+// first): read, then moved. A changed function whose alias was moved meets a
+// 412 on the guarded move, reads the alias, says so, and moves it.
+func TestAliasMovedOutsideLambdas(t *testing.T) {
+	w := newWorld(t, "")
+	w.proxy.SetStrict(true)
+	w.mustApply()
+	writeFile(t, filepath.Join(w.repo, "functions/webhook/index.js"), "exports.handler = async () => ({ statusCode: 201 });\n")
+	w.git("commit", "-qam", "webhook: 201")
+	w.mustApply()
+	recorded := w.checkAliases()
+
+	ctx := context.Background()
+	outside := lambda.NewFromConfig(testenv.AWSConfig(t, w.proxy.URL()))
+	// webhook back to version 1; invoices to a hotfix version.
+	if _, err := outside.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String("webhook"), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
+		t.Fatal(err)
+	}
+	zip := testenv.MakeZip(t, map[string]string{"app.py": "def handler(e, c):\n    return 'hotfix'\n"})
+	hot, err := outside.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("invoices"), ZipFile: zip, Publish: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := outside.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String("invoices"), Name: aws.String("live"), FunctionVersion: hot.Version}); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(w.repo, "functions/invoices/app.py"), "def handler(event, context):\n    return 'v2'\n")
+	w.git("commit", "-qam", "invoices: v2")
+
+	w.proxy.Reset()
+	out := w.mustApply("--progress", "lines")
+	if !strings.Contains(out, "~ webhook changed (drifted)") || !strings.Contains(out, "alias live points at version 1, the state records 2") || !strings.Contains(out, "apply points live back at the released version 2") {
+		t.Errorf("the plan should say webhook's alias drifted:\n%s", out)
+	}
+	if !strings.Contains(out, "alias live was moved outside lambdas: it points at version "+aws.ToString(hot.Version)) {
+		t.Errorf("the release of invoices should say its alias was moved:\n%s", out)
+	}
+	if !strings.Contains(out, "Apply complete: 2 released, 2 unchanged, 0 failed") {
+		t.Errorf("summary:\n%s", out)
+	}
+	after := w.checkAliases()
+	if after["webhook"] != recorded["webhook"] || after["invoices"] == recorded["invoices"] || after["invoices"] == aws.ToString(hot.Version) {
+		t.Errorf("aliases %v, recorded %v", after, recorded)
+	}
+	want := "map[invoices:[GetAlias UpdateAlias UpdateAlias UpdateFunctionCode] webhook:[GetAlias UpdateAlias]]"
+	if got := fmt.Sprint(controlPlaneOps(w.proxy.Requests())); got != want {
+		t.Errorf("control-plane calls: %s, want %s", got, want)
+	}
+	w.movesAreVerified()
+}
+
+// TestApplyInterruptedBySIGINT runs the CLI as a process and interrupts it
+// mid-release: it stops starting steps, lets the calls under way finish,
+// records them, says how to resume and exits 1; no alias points at an
+// unverified version, the lock is free, and a rerun finishes.
+func TestApplyInterruptedBySIGINT(t *testing.T) {
+	const n = 12
+	w := newWorld(t, manyFunctions(n, 50))
+	w.addMany(n)
+	bin := filepath.Join(t.TempDir(), "lambdas")
+	buildCLI(t, bin)
+	// Every call is slow, so that the signal lands with calls under way;
+	// fn-00's CreateAlias is slower still (but within the grace period).
+	w.proxy.SetLatency(150 * time.Millisecond)
+	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "CreateAlias", Function: "fn-00", Times: 1, Delay: 2 * time.Second})
+	cmd := exec.Command(bin, "apply", "--auto-approve", "--progress", "lines", "--parallelism", "3")
+	cmd.Dir = w.repo
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once fn-00's CreateAlias is under way.
+	deadline := time.Now().Add(time.Minute)
+	for !slices.ContainsFunc(w.proxy.Requests(), func(r testenv.Request) bool { return r.Operation == "CreateAlias" && r.Function == "fn-00" }) {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("fn-00 never reached CreateAlias:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // inside the 2 s delay
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want 1\n%s", err, out.String())
+	}
+	text := out.String()
+	if !strings.Contains(text, "Error: interrupted: rerun lambdas apply to resume") || strings.Contains(text, "fix the cause") {
+		t.Errorf("the message should say how to resume:\n%s", text)
+	}
+	if !strings.Contains(text, "Apply interrupted:") {
+		t.Errorf("the summary should say it was interrupted:\n%s", text)
+	}
+
+	// The call under way finished and was recorded: fn-00 is released.
+	data, err := os.ReadFile(filepath.Join(w.repo, ".lambdas", "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Functions map[string]struct {
+			Commit   string `json:"commit"`
+			Version  string `json:"version"`
+			InFlight *struct {
+				Version string            `json:"version"`
+				Done    map[string]string `json:"done"`
+			} `json:"in_flight"`
+		} `json:"functions"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if f := doc.Functions["fn-00"]; f.Commit == "" || f.Version == "" {
+		t.Errorf("fn-00's alias move was under way at the signal; it should have finished and been recorded: %+v\n%s", f, text)
+	}
+	released := 0
+	for _, f := range doc.Functions {
+		if f.Commit != "" {
+			released++
+		}
+	}
+	if released == n {
+		t.Errorf("every function was released: the signal stopped nothing\n%s", text)
+	}
+	w.movesAreVerifiedFor(func(name string) string { return "many/" + name })
+
+	// The lock is free and a rerun finishes what is left.
+	w.proxy.SetLatency(0)
+	again := w.mustApply()
+	if !strings.Contains(again, fmt.Sprintf("Apply complete: %d released, %d unchanged, 0 failed", n-released, released)) {
+		t.Errorf("rerun:\n%s", again)
+	}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("fn-%02d", i)
+		if _, sha := w.aliasSha(name, "live"); sha != w.localSha("many/"+name) {
+			t.Errorf("%s: alias on %s after the rerun", name, sha)
+		}
+	}
+	w.movesAreVerifiedFor(func(name string) string { return "many/" + name })
+}
+
+// movesAreVerifiedFor is movesAreVerified for functions outside the fixture.
+func (w *world) movesAreVerifiedFor(source func(name string) string) {
+	w.t.Helper()
+	for _, m := range w.proxy.AliasMoves() {
+		if m.FunctionVersion == "$LATEST" || m.FunctionVersion == "" {
+			w.t.Errorf("alias %s of %s moved to %q", m.Alias, m.Function, m.FunctionVersion)
+		}
+		if want := w.localSha(source(m.Function)); m.CodeSha256 != want {
+			w.t.Errorf("alias %s of %s moved to version %s with CodeSha256 %q, local package %s", m.Alias, m.Function, m.FunctionVersion, m.CodeSha256, want)
+		}
+	}
 }

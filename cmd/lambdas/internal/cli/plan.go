@@ -16,6 +16,7 @@ type planFlags struct {
 	out              string
 	detailedExitcode bool
 	format           string
+	refresh          bool
 }
 
 func newPlanCmd(g *globals) *cobra.Command {
@@ -25,12 +26,16 @@ func newPlanCmd(g *globals) *cobra.Command {
 		Short: "Show which functions changed and what apply would do",
 		Long: `plan compares each function's files in git (tree hashes at HEAD, and any
 uncommitted change) with the last release recorded in the state, and lists
-what apply would do for each, and why. It changes nothing.
+what apply would do for each, and why. With --refresh it also reads each
+released function's alias and $LATEST from AWS (GetFunction, its own quota)
+and shows what drifted from the state, and the steps that bring it back.
+It changes nothing.
 
-Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes.`,
+Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes
+(drift included).`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := g.makePlan(cmd.Context(), f.targets)
+			p, err := g.makePlan(cmd.Context(), operation.PlanOptions{Targets: f.targets, Refresh: f.refresh})
 			if err != nil {
 				return err
 			}
@@ -73,11 +78,12 @@ Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes.`,
 	cmd.Flags().StringVar(&f.out, "out", "", "save the plan to `FILE` for `lambdas apply FILE`")
 	cmd.Flags().BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when none, 1 on error")
 	cmd.Flags().StringVar(&f.format, "format", "human", "output format: human, json or markdown")
+	cmd.Flags().BoolVar(&f.refresh, "refresh", false, "read the live functions from AWS and plan to bring back what drifted from the state")
 	return cmd
 }
 
 // makePlan loads the manifest, the repository and the state, and plans.
-func (g *globals) makePlan(ctx context.Context, targets []string) (*plan.Plan, error) {
+func (g *globals) makePlan(ctx context.Context, o operation.PlanOptions) (*plan.Plan, error) {
 	m, repo, err := g.loadManifest()
 	if err != nil {
 		return nil, err
@@ -86,5 +92,5 @@ func (g *globals) makePlan(ctx context.Context, targets []string) (*plan.Plan, e
 	if err != nil {
 		return nil, err
 	}
-	return operation.Plan(operation.Inputs{Manifest: m, Repo: repo, ToolVersion: Version()}, sm.Snapshot(), targets)
+	return operation.MakePlan(ctx, operation.Inputs{Manifest: m, Repo: repo, ToolVersion: Version()}, sm.Snapshot(), o)
 }

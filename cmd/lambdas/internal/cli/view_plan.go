@@ -86,7 +86,11 @@ func renderPlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 		if f.FunctionName != f.Name {
 			name += " " + c.dim("("+f.FunctionName+")")
 		}
-		fmt.Fprintf(w, "  %s %s %s\n", sym, c.bold(name), c.dim(string(f.Change)))
+		change := c.dim(string(f.Change))
+		if len(f.Drift) > 0 {
+			change += " " + c.yellow("(drifted)")
+		}
+		fmt.Fprintf(w, "  %s %s %s\n", sym, c.bold(name), change)
 		if f.Change == plan.Unchanged {
 			continue
 		}

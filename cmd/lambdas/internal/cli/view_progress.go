@@ -131,6 +131,10 @@ func (v *barsView) Report(e executor.Event) {
 		v.current[e.Function] = e.Step + " (retrying)"
 	case executor.EventFail:
 		v.current[e.Function] = "FAILED at " + e.Step
+	case executor.EventInterrupted:
+		v.current[e.Function] = "interrupted before " + e.Step
+	case executor.EventDrift:
+		v.notes = append(v.notes, "Drift: "+e.Function+": "+e.Message)
 	case executor.EventReleased:
 		v.current[e.Function] = "released: " + e.Message
 	case executor.EventWarn:
@@ -145,7 +149,7 @@ func (v *barsView) Report(e executor.Event) {
 	switch e.Kind {
 	case executor.EventDone, executor.EventSkip:
 		bar.Increment()
-	case executor.EventFail:
+	case executor.EventFail, executor.EventInterrupted:
 		bar.Abort(false)
 	case executor.EventReleased:
 		bar.Increment()
@@ -168,19 +172,19 @@ func (v *barsView) Close() {
 // renderSummary prints the result table after an apply.
 func renderSummary(w io.Writer, res *executor.Result, color bool) {
 	c := palette{color}
-	counts := map[string]int{}
-	for _, f := range res.Functions {
-		counts[f.Status]++
-	}
 	fmt.Fprintln(w)
 	// Colors go in after the table is laid out: escape codes would count
 	// as width and break the columns.
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tRESULT\tVERSION\tCODESHA256\tTIME\tNOTE")
+	restored := 0
 	for _, f := range res.Functions {
-		status := f.Status
 		note := f.Error
+		if note == "" && len(f.Drift) > 0 && f.Status == executor.StatusReleased {
+			restored++
+			note = "restored the recorded release over drift: " + strings.Join(f.Drift, "; ")
+		}
 		if note == "" && len(f.Skipped) > 0 {
 			note = fmt.Sprintf("%d %s skipped", len(f.Skipped), plural(len(f.Skipped), "step", "steps"))
 		}
@@ -188,7 +192,7 @@ func renderSummary(w io.Writer, res *executor.Result, color bool) {
 		if f.Duration > 0 {
 			d = f.Duration.Round(10 * time.Millisecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, status, f.Version, f.CodeSha256, d, note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, f.Status, f.Version, f.CodeSha256, d, note)
 	}
 	tw.Flush()
 	lines := strings.SplitAfter(table.String(), "\n")
@@ -204,12 +208,29 @@ func renderSummary(w io.Writer, res *executor.Result, color bool) {
 			colored = c.green(f.Status)
 		case executor.StatusFailed, executor.StatusNotStarted:
 			colored = c.red(f.Status)
+		case executor.StatusInterrupted:
+			colored = c.yellow(f.Status)
 		}
 		// The result is the second column: replace its first occurrence after the name.
 		name, rest := line[:len(f.Name)], line[len(f.Name):]
 		fmt.Fprint(w, name+strings.Replace(rest, f.Status, colored, 1))
 	}
-	fmt.Fprintf(w, "\n%s %d released, %d unchanged, %d failed in %s (%d mutating Lambda %s, %d throttled).\n",
-		c.bold("Apply complete:"), counts[executor.StatusReleased], counts[executor.StatusUnchanged], counts[executor.StatusFailed]+counts[executor.StatusNotStarted],
-		res.Duration.Round(10*time.Millisecond), res.MutatingCalls, plural(int(res.MutatingCalls), "call", "calls"), res.Throttles)
+	title := "Apply complete:"
+	if res.Interrupted {
+		title = "Apply interrupted:"
+	}
+	fmt.Fprintf(w, "\n%s %d released, %d unchanged, %d failed", c.bold(title), res.Count(executor.StatusReleased), res.Count(executor.StatusUnchanged), res.Failed())
+	if n := res.Count(executor.StatusInterrupted); n > 0 || res.Interrupted {
+		fmt.Fprintf(w, ", %d interrupted", n)
+	}
+	fmt.Fprintf(w, " in %s.\n", res.Duration.Round(10*time.Millisecond))
+	if restored > 0 {
+		fmt.Fprintf(w, "%d %s drifted from the state and %s brought back to the recorded release.\n", restored, plural(restored, "function", "functions"), plural(restored, "was", "were"))
+	}
+	var parts []string
+	for _, b := range executor.BucketNames(res.Buckets) {
+		s := res.Buckets[b]
+		parts = append(parts, fmt.Sprintf("%s %d (%d throttled)", b, s.Calls, s.Throttles))
+	}
+	fmt.Fprintf(w, "Lambda calls per quota bucket: %s; %d mutating.\n", strings.Join(parts, ", "), res.MutatingCalls)
 }

@@ -20,6 +20,12 @@ type ApplyOptions struct {
 	FailFast    bool
 	LockTimeout time.Duration
 	AllowDirty  bool
+	// Refresh reads the live alias and $LATEST of the functions the plan
+	// does not release anyway, and brings back what drifted (default on in
+	// the CLI; a saved plan is applied as it was made).
+	Refresh bool
+	// GetFunctionRate is GetFunction's quota (0: 100/s).
+	GetFunctionRate float64
 }
 
 // ApplyView is how an apply talks to its user.
@@ -69,15 +75,22 @@ func Apply(ctx context.Context, in Inputs, o ApplyOptions, v ApplyView) (*execut
 	}
 	var res *executor.Result
 	err := WithStateLock(ctx, in.Manifest, "apply", o.LockTimeout, func(sm *state.Manager) error {
-		p, err := Plan(in, sm.Snapshot(), targets)
+		doc := sm.Snapshot()
+		p, err := Plan(in, doc, targets)
 		if err != nil {
 			return err
 		}
-		if saved != nil {
+		conn := &awsConn{in: in, getFunctionRate: o.GetFunctionRate}
+		switch {
+		case saved != nil:
 			if err := saved.CheckCurrent(p); err != nil {
 				return err
 			}
 			p = saved
+		case o.Refresh:
+			if err := Refresh(ctx, in, p, doc, conn, false); err != nil {
+				return err
+			}
 		}
 		if err := v.Plan(p); err != nil {
 			return err
@@ -91,12 +104,12 @@ func Apply(ctx context.Context, in Inputs, o ApplyOptions, v ApplyView) (*execut
 		if err := v.Confirm(saved != nil); err != nil {
 			return err
 		}
-		cfg, s3Opts, err := LoadAWS(ctx, in.Manifest)
+		client, err := conn.lambda(ctx)
 		if err != nil {
 			return err
 		}
 		progress := v.Progress(p)
-		ex := executor.New(cfg, in.Manifest, sm, executor.Options{Parallelism: o.Parallelism, FailFast: o.FailFast, Reporter: progress}, s3Opts...)
+		ex := executor.New(conn.cfg, in.Manifest, sm, executor.Options{Parallelism: o.Parallelism, FailFast: o.FailFast, Reporter: progress, Lambda: client}, conn.s3Opts...)
 		res, err = ex.Apply(ctx, p)
 		progress.Close()
 		if err != nil {

@@ -2,39 +2,48 @@ package operation
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sort"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"golang.org/x/sync/errgroup"
-
+	"github.com/lambdas-dev/lambdas/executor"
 	"github.com/lambdas-dev/lambdas/planner"
+)
+
+// Function states in a status.
+const (
+	StatusInSync      = "in-sync"
+	StatusDrift       = "drift"
+	StatusNotReleased = "not-released"
+	StatusError       = "error"
 )
 
 // FunctionStatus is what status reports for one function.
 type FunctionStatus struct {
-	Name           string             `json:"name"`
-	FunctionName   string             `json:"function_name"`
-	Alias          string             `json:"alias"`
-	AliasVersion   string             `json:"alias_version,omitempty"`
-	Weights        map[string]float64 `json:"routing_weights,omitempty"`
-	LiveCodeSha256 string             `json:"live_code_sha256,omitempty"`
-	StateVersion   string             `json:"state_version,omitempty"`
-	StateSha256    string             `json:"state_code_sha256,omitempty"`
-	Commit         string             `json:"released_commit,omitempty"`
-	Drift          []string           `json:"drift"`
-	Error          string             `json:"error,omitempty"`
+	Name         string             `json:"name"`
+	FunctionName string             `json:"function_name"`
+	Alias        string             `json:"alias"`
+	Status       string             `json:"status"` // StatusInSync, StatusDrift, StatusNotReleased, StatusError
+	AliasVersion string             `json:"alias_version,omitempty"`
+	Weights      map[string]float64 `json:"routing_weights,omitempty"`
+	// LiveCodeSha256 is the CodeSha256 of the version the alias points at;
+	// LatestCodeSha256 is $LATEST's.
+	LiveCodeSha256   string   `json:"live_code_sha256,omitempty"`
+	LatestCodeSha256 string   `json:"latest_code_sha256,omitempty"`
+	StateVersion     string   `json:"state_version,omitempty"`
+	StateSha256      string   `json:"state_code_sha256,omitempty"`
+	Commit           string   `json:"released_commit,omitempty"`
+	Drift            []string `json:"drift"`
+	Error            string   `json:"error,omitempty"`
 }
 
 // StatusOptions select the functions.
 type StatusOptions struct {
 	Targets []string
+	// GetFunctionRate is GetFunction's quota (0: 100/s).
+	GetFunctionRate float64
 }
 
-// Status reads each selected function's alias and code from AWS and
+// Status reads each selected function's $LATEST, alias (version and
+// weights) and that version's code from AWS, through the paced client, and
 // compares them with the state. It changes nothing.
 func Status(ctx context.Context, in Inputs, o StatusOptions) ([]FunctionStatus, error) {
 	m := in.Manifest
@@ -51,63 +60,48 @@ func Status(ctx context.Context, in Inputs, o StatusOptions) ([]FunctionStatus, 
 	if err != nil {
 		return nil, err
 	}
-	client := lambda.NewFromConfig(cfg)
-	out := make([]FunctionStatus, len(fns))
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(8)
+	client := executor.NewLambda(cfg, executor.QuotasFor(m, o.GetFunctionRate), executor.RetryPolicy{})
+	targets := make([]executor.LiveTarget, len(fns))
 	for i, f := range fns {
-		eg.Go(func() error {
-			s := FunctionStatus{Name: f.Label, FunctionName: f.Name, Alias: f.Alias, Drift: []string{}}
-			rec := doc.Functions[f.Label]
-			if rec != nil {
-				s.StateVersion, s.StateSha256, s.Commit = rec.Version, rec.CodeSha256, rec.Commit
-			}
-			a, err := client.GetAlias(ectx, &lambda.GetAliasInput{FunctionName: aws.String(f.Name), Name: aws.String(f.Alias)})
-			var nf *types.ResourceNotFoundException
-			switch {
-			case err != nil && errors.As(err, &nf):
-				if rec != nil && rec.Version != "" {
-					s.Drift = append(s.Drift, fmt.Sprintf("alias %s is gone (the state says version %s)", f.Alias, rec.Version))
-				} else {
-					s.Error = "not released yet"
-				}
-				out[i] = s
-				return nil
-			case err != nil:
-				s.Error = err.Error()
-				out[i] = s
-				return nil
-			}
-			s.AliasVersion = aws.ToString(a.FunctionVersion)
-			if a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0 {
-				s.Weights = a.RoutingConfig.AdditionalVersionWeights
-			}
-			c, err := client.GetFunctionConfiguration(ectx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(f.Name), Qualifier: a.FunctionVersion})
-			if err != nil {
-				s.Error = err.Error()
-				out[i] = s
-				return nil
-			}
-			s.LiveCodeSha256 = aws.ToString(c.CodeSha256)
-			if rec == nil || rec.Version == "" {
-				s.Drift = append(s.Drift, "released outside lambdas: the state has no record")
-			} else {
-				if s.AliasVersion != rec.Version {
-					s.Drift = append(s.Drift, fmt.Sprintf("alias points at version %s, the state says %s", s.AliasVersion, rec.Version))
-				}
-				if s.LiveCodeSha256 != rec.CodeSha256 {
-					s.Drift = append(s.Drift, "live code differs from the released package")
-				}
-				if len(s.Weights) > 0 {
-					s.Drift = append(s.Drift, "alias has routing weights (a rollout under way?)")
-				}
-			}
-			out[i] = s
-			return nil
-		})
+		targets[i] = executor.LiveTarget{Label: f.Label, FunctionName: f.Name, Alias: f.Alias}
 	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
+	reads := client.ReadLive(ctx, targets, executor.ReadOptions{Weights: true, Step: "status"})
+	out := make([]FunctionStatus, len(fns))
+	for i, f := range fns {
+		s := FunctionStatus{Name: f.Label, FunctionName: f.Name, Alias: f.Alias, Drift: []string{}}
+		rec := doc.Functions[f.Label]
+		if rec != nil {
+			s.StateVersion, s.StateSha256, s.Commit = rec.Version, rec.CodeSha256, rec.Commit
+		}
+		r := reads[i]
+		if r.Err != nil {
+			s.Status, s.Error = StatusError, r.Err.Error()
+			out[i] = s
+			continue
+		}
+		live := r.Live
+		s.AliasVersion, s.Weights, s.LiveCodeSha256, s.LatestCodeSha256 = live.AliasVersion, live.Weights, live.AliasCodeSha256, live.CodeSha256
+		switch {
+		case rec == nil || rec.Version == "":
+			if live.Exists && live.AliasExists {
+				s.Drift = append(s.Drift, "released outside lambdas: the state has no record")
+			}
+		default:
+			code, alias := planner.Drift(rec, f.Alias, live)
+			s.Drift = append(append(s.Drift, code...), alias...)
+		}
+		switch {
+		case len(s.Drift) > 0:
+			s.Status = StatusDrift
+		case rec == nil || rec.Version == "":
+			s.Status = StatusNotReleased
+		default:
+			s.Status = StatusInSync
+		}
+		out[i] = s
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
