@@ -474,12 +474,12 @@ func (w *world) addMany(n int) {
 	w.git("commit", "-qm", "many functions")
 }
 
-// maxArrivalsPerSecond is the most mutating requests that reached the proxy
-// (rejected ones included) within any one-second window.
+// maxArrivalsPerSecond is the most control-plane requests (reads and writes)
+// that reached the proxy, rejected ones included, within any one-second window.
 func maxArrivalsPerSecond(reqs []testenv.Request) int {
 	var times []time.Time
 	for _, r := range reqs {
-		if r.Mutating {
+		if r.Bucket == testenv.BucketControlPlane {
 			times = append(times, r.Time)
 		}
 	}
@@ -497,15 +497,19 @@ func TestApplyHoldsTheRateCeiling(t *testing.T) {
 	const n = 20
 	w := newWorld(t, manyFunctions(n, 15))
 	w.addMany(n)
-	w.proxy.SetMutatingCeiling(15)
+	w.proxy.SetAWSQuotas() // 15/s control plane, reads included; 100/s GetFunction
+	w.proxy.SetVersionPendingPolls(1)
 	w.proxy.SetLatency(20 * time.Millisecond)
 	out := w.mustApply("--parallelism", "10")
 	if !strings.Contains(out, fmt.Sprintf("Apply complete: %d released, 0 unchanged, 0 failed", n)) {
 		t.Errorf("summary:\n%s", out)
 	}
 	c := w.proxy.Counts()
-	if c.MutatingForwarded != 2*n {
-		t.Errorf("%d mutating calls reached the emulator, want %d (CreateFunction with Publish, CreateAlias per function)", c.MutatingForwarded, 2*n)
+	if got := c.Buckets[testenv.BucketControlPlane].Forwarded; got != 2*n {
+		t.Errorf("%d control-plane calls reached the emulator, want %d (CreateFunction with Publish, CreateAlias per function)", got, 2*n)
+	}
+	if got := c.Buckets[testenv.BucketControlPlane].MaxPerSecond; got > 15 {
+		t.Errorf("%d control-plane calls reached the emulator within one second; the quota is 15", got)
 	}
 	// The shared bucket paces every worker together: the calls that reach AWS
 	// stay within the quota. Scheduling jitter on a loaded machine (CI runs
@@ -513,10 +517,10 @@ func TestApplyHoldsTheRateCeiling(t *testing.T) {
 	// then; the retries absorb that. Without the shared bucket, ten workers
 	// send several times the quota in the first second.
 	if got := maxArrivalsPerSecond(w.proxy.Requests()); got > 18 {
-		t.Errorf("%d mutating requests arrived within one second; the limiter should hold about 15", got)
+		t.Errorf("%d control-plane requests arrived within one second; the limiter should hold about 15", got)
 	}
-	if c.Throttled > 6 {
-		t.Errorf("%d of %d requests were throttled; pacing under the quota should avoid nearly all", c.Throttled, c.Mutating)
+	if cp := c.Buckets[testenv.BucketControlPlane]; cp.Throttled > 6 {
+		t.Errorf("%d of %d control-plane requests were throttled; pacing under the quota should avoid nearly all", cp.Throttled, cp.Requests)
 	}
 }
 
@@ -526,20 +530,20 @@ func TestApplyAdaptsToAStricterCeiling(t *testing.T) {
 	const n = 12
 	w := newWorld(t, manyFunctions(n, 40))
 	w.addMany(n)
-	w.proxy.SetMutatingCeiling(10)
+	w.proxy.SetQuota(testenv.BucketControlPlane, 10)
 	out := w.mustApply("--parallelism", "12", "--progress", "lines")
 	if !strings.Contains(out, fmt.Sprintf("Apply complete: %d released", n)) {
 		t.Errorf("summary:\n%s", out)
 	}
 	c := w.proxy.Counts()
-	if c.Throttled == 0 {
-		t.Errorf("the ceiling never throttled; the test does not test adaptation")
+	if c.Buckets[testenv.BucketControlPlane].Throttled == 0 {
+		t.Errorf("the quota never throttled; the test does not test adaptation")
 	}
 	if !strings.Contains(out, "TooManyRequestsException") {
 		t.Errorf("retries of 429s are not reported:\n%s", out)
 	}
-	if c.MutatingForwarded != 2*n {
-		t.Errorf("%d mutating calls reached the emulator, want %d", c.MutatingForwarded, 2*n)
+	if got := c.Buckets[testenv.BucketControlPlane].Forwarded; got != 2*n {
+		t.Errorf("%d control-plane calls reached the emulator, want %d", got, 2*n)
 	}
 }
 
@@ -841,8 +845,10 @@ func TestApplyAtAFivePerSecondCeiling(t *testing.T) {
 	const n = 20
 	w := newWorld(t, manyFunctions(n, 5))
 	w.addMany(n)
-	w.proxy.SetMutatingCeiling(5)
-	// Throttled reads too (the 15/s bucket holds GetAlias; GetFunction has its own).
+	w.proxy.SetQuota(testenv.BucketControlPlane, 5) // reads and writes alike
+	w.proxy.SetQuota(testenv.BucketGetFunction, 100)
+	w.proxy.SetVersionPendingPolls(1)
+	// Throttled reads too (GetFunction has a bucket of its own).
 	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "GetFunction", Times: 5, Status: 429})
 	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "CreateFunction", Times: 3, Status: 429})
 	check := func(out string, change int) {
@@ -892,7 +898,6 @@ func TestApplyAtAFivePerSecondCeiling(t *testing.T) {
 	}
 	w.git("commit", "-qam", "change every function")
 	w.proxy.Reset()
-	w.proxy.SetMutatingCeiling(5)
 	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "UpdateAlias", Times: 2, Status: 429})
 	out = w.mustApply("--parallelism", "10", "--progress", "lines")
 	check(out, 1)
