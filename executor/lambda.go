@@ -381,10 +381,18 @@ func (r *release) expectedSha() string {
 // noteARN keeps the account of the function's ARN
 // (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]).
 func (r *release) noteARN(arn *string) {
-	parts := strings.Split(aws.ToString(arn), ":")
-	if len(parts) >= 6 && parts[0] == "arn" && parts[4] != "" {
-		r.account = parts[4]
+	if a := arnAccount(arn); a != "" {
+		r.account = a
 	}
+}
+
+// arnAccount is the account of a Lambda ARN, "" when it has none.
+func arnAccount(arn *string) string {
+	parts := strings.Split(aws.ToString(arn), ":")
+	if len(parts) >= 6 && parts[0] == "arn" {
+		return parts[4]
+	}
+	return ""
 }
 
 func (e *Executor) noteDrift(r *release, step plan.StepName, msg string) {

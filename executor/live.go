@@ -69,6 +69,7 @@ func (c *Lambda) readOne(ctx context.Context, t LiveTarget, o ReadOptions) (plan
 	live.Exists = true
 	if latest.Configuration != nil {
 		live.CodeSha256 = aws.ToString(latest.Configuration.CodeSha256)
+		live.Account = arnAccount(latest.Configuration.FunctionArn)
 	}
 	aliased, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(t.FunctionName), Qualifier: aws.String(t.Alias)})
 	if isNotFound(err) {

@@ -222,6 +222,10 @@ func planFunction(in Input, v *gitView, f *manifest.Function) (plan.FunctionPlan
 	case prev.FunctionName != f.Name:
 		fp.Change = plan.New
 		fp.Reasons = append(fp.Reasons, fmt.Sprintf("function_name changed from %s to %s", prev.FunctionName, f.Name))
+	case prev.Region != "" && in.Region != "" && prev.Region != in.Region:
+		// Another region is another function: nothing was released there.
+		fp.Change = plan.New
+		fp.Reasons = append(fp.Reasons, fmt.Sprintf("region changed from %s to %s: the function there has no release yet", prev.Region, in.Region))
 	}
 
 	codeChanged := fp.Change == plan.New || prev.CodeFingerprint != fp.CodeFingerprint || len(mine) > 0

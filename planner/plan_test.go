@@ -693,3 +693,31 @@ func TestPlanJSONHasNoNullLists(t *testing.T) {
 		}
 	}
 }
+
+// TestRegionIsPartOfTheRelease: changing project.region (or the AWS
+// environment's) plans every function as new there, not "No changes".
+func TestRegionIsPartOfTheRelease(t *testing.T) {
+	r, _ := planRepo(t)
+	m := testManifest(r.root)
+	st := released(makePlan(t, r, m, state.NewDocument()))
+	for _, f := range st.Functions {
+		f.Region = "us-east-1"
+	}
+	plan1, err := Make(Input{Manifest: m, Repo: r.open(), State: st, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan1.HasChanges() {
+		t.Fatalf("same region: %+v", plan1.Summary)
+	}
+	plan2, err := Make(Input{Manifest: m, Repo: r.open(), State: st, Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan2.Summary.New != 3 || plan2.Region != "eu-west-1" {
+		t.Fatalf("another region: %+v", plan2.Summary)
+	}
+	if got := plan2.Functions[0].Reasons; len(got) == 0 || got[0] != "region changed from us-east-1 to eu-west-1: the function there has no release yet" {
+		t.Errorf("reasons = %q", got)
+	}
+}

@@ -23,6 +23,10 @@ func Drift(rec *state.Function, alias string, live plan.Live) (code, aliasDrift 
 	if !live.Exists {
 		return []string{fmt.Sprintf("function %s does not exist (the state records version %s)", rec.FunctionName, rec.Version)}, nil
 	}
+	if rec.Account != "" && live.Account != "" && rec.Account != live.Account {
+		// Another account is another function: the recorded release is not there.
+		return []string{fmt.Sprintf("function %s is in account %s, the state's release went to account %s", rec.FunctionName, live.Account, rec.Account)}, nil
+	}
 	if live.CodeSha256 != rec.CodeSha256 {
 		code = append(code, fmt.Sprintf("$LATEST runs CodeSha256 %s, the state records %s", live.CodeSha256, rec.CodeSha256))
 	}

@@ -14,7 +14,7 @@ import (
 func TestApplyDrift(t *testing.T) {
 	fn := &manifest.Function{Label: "orders", Name: "orders-api", Source: "functions/orders", Runtime: "python3.13", Architecture: "x86_64", Alias: "live"}
 	m := &manifest.Manifest{Functions: []*manifest.Function{fn}, Project: manifest.Project{Artifacts: &manifest.S3Location{Bucket: "art"}}}
-	rec := &state.Function{FunctionName: "orders-api", Commit: "c0", CodeFingerprint: "fp", CodeSha256: "SHA", Version: "3", Alias: "live"}
+	rec := &state.Function{FunctionName: "orders-api", Commit: "c0", CodeFingerprint: "fp", CodeSha256: "SHA", Version: "3", Alias: "live", Account: "111111111111"}
 	inSync := plan.Live{Exists: true, CodeSha256: "SHA", AliasExists: true, AliasVersion: "3", AliasCodeSha256: "SHA"}
 	unchanged := func() plan.FunctionPlan {
 		return plan.FunctionPlan{Name: "orders", FunctionName: "orders-api", Alias: "live", Change: plan.Unchanged, CodeFingerprint: "fp", Steps: []plan.Step{}, Reasons: []string{},
@@ -38,6 +38,15 @@ func TestApplyDrift(t *testing.T) {
 			wantChange: plan.Changed, wantSteps: "package upload update-code move-alias",
 			wantDrift:  []string{"$LATEST runs CodeSha256 HOTFIX, the state records SHA"},
 			wantReason: "apply restores the released code",
+			wantAlias:  &plan.AliasParams{Alias: "live", Strategy: "all-at-once"},
+		},
+		{
+			// The same name in another account is another function: the
+			// recorded release is not there, the whole release is made.
+			name: "another account", fp: unchanged(),
+			live:       &plan.Live{Exists: true, Account: "222222222222", CodeSha256: "SHA", AliasExists: true, AliasVersion: "3", AliasCodeSha256: "SHA"},
+			wantChange: plan.Changed, wantSteps: "package upload update-code move-alias",
+			wantDrift:  []string{"function orders-api is in account 222222222222, the state's release went to account 111111111111"},
 			wantAlias:  &plan.AliasParams{Alias: "live", Strategy: "all-at-once"},
 		},
 		{

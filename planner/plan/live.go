@@ -9,6 +9,8 @@ type Live struct {
 	Exists bool `json:"exists"`
 	// CodeSha256 is $LATEST's.
 	CodeSha256 string `json:"code_sha256,omitempty"`
+	// Account is the one in the function's ARN.
+	Account string `json:"account,omitempty"`
 	// AliasExists is false when the alias does not exist.
 	AliasExists bool `json:"alias_exists"`
 	// AliasVersion is the version the alias points at, and AliasCodeSha256
