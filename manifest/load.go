@@ -76,7 +76,8 @@ type loader struct {
 	// reads records what env() and file() returned, for Manifest.Hash.
 	reads map[string]string
 
-	above map[string][]os.FileInfo // see foldersAbove
+	above    map[string][]os.FileInfo // see foldersAbove
+	realDirs map[string]string        // see evalSymlinks
 
 	stateRange *hcl.Range // the local state setting, nil when it is the default
 }

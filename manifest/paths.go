@@ -66,7 +66,7 @@ func (l *loader) repoPath(p string, rng hcl.Range, attr string, kind pathKind) (
 		}
 		return "", false
 	}
-	real, err := filepath.EvalSymlinks(abs)
+	real, err := l.evalSymlinks(abs)
 	if err != nil || !within(l.realRoot, real) {
 		l.errorAt(rng, "Path leaves the repository",
 			fmt.Sprintf("%q leads out of the repository through a symbolic link. lambdas packages and watches only files inside the repository; copy the files in instead.", p))
@@ -135,4 +135,32 @@ func (l *loader) nearbyHint(abs, given string) string {
 	}
 	dir := path.Dir(path.Clean(filepath.ToSlash(given)))
 	return fmt.Sprintf(" Did you mean %q?", path.Join(dir, best))
+}
+
+// evalSymlinks is filepath.EvalSymlinks with the folders' answers cached:
+// hundreds of paths share their parent folders, and resolving each from
+// the file system root costs a stat per component.
+func (l *loader) evalSymlinks(abs string) (string, error) {
+	dir, base := filepath.Split(filepath.Clean(abs))
+	dir = filepath.Clean(dir)
+	realDir, ok := l.realDirs[dir]
+	if !ok {
+		var err error
+		if realDir, err = filepath.EvalSymlinks(dir); err != nil {
+			return "", err
+		}
+		if l.realDirs == nil {
+			l.realDirs = map[string]string{}
+		}
+		l.realDirs[dir] = realDir
+	}
+	p := filepath.Join(realDir, base)
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return filepath.EvalSymlinks(p)
+	}
+	return p, nil
 }

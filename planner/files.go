@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -478,6 +479,7 @@ func (l *packageLister) addTree(p, zipPath, why string) error {
 	if err != nil {
 		return err
 	}
+	l.entries = slices.Grow(l.entries, len(items))
 	for _, it := range items {
 		rel := strings.TrimPrefix(it.path, p+"/")
 		if p == "." {
@@ -562,6 +564,7 @@ func (l *packageLister) addLink(it item, name, why string, depth int) error {
 	if err != nil {
 		return err
 	}
+	l.entries = slices.Grow(l.entries, len(items))
 	for _, sub := range items {
 		if err := l.addItem(sub, name+"/"+strings.TrimPrefix(sub.path, resolved+"/"), desc, depth); err != nil {
 			return err
@@ -694,10 +697,11 @@ func (v *gitView) submoduleChanges() []Uncommitted {
 }
 
 // never reports zip paths lambdas never packages: anything under a folder
-// named .git or .lambdas (its own state and output).
+// named .git or .lambdas (its own state and output). (No split: it runs for
+// every entry of every package.)
 func never(name string) bool {
-	for _, part := range strings.Split(name, "/") {
-		if part == ".git" || part == ".lambdas" {
+	for _, dir := range [...]string{".git", ".lambdas"} {
+		if name == dir || strings.HasPrefix(name, dir+"/") || strings.HasSuffix(name, "/"+dir) || strings.Contains(name, "/"+dir+"/") {
 			return true
 		}
 	}

@@ -46,8 +46,8 @@ func TestApplyDrift(t *testing.T) {
 			name: "another account", fp: unchanged(),
 			live:       &plan.Live{Exists: true, Account: "222222222222", CodeSha256: "SHA", AliasExists: true, AliasVersion: "3", AliasCodeSha256: "SHA"},
 			wantChange: plan.Changed, wantSteps: "package upload update-code move-alias",
-			wantDrift:  []string{"function orders-api is in account 222222222222, the state's release went to account 111111111111"},
-			wantAlias:  &plan.AliasParams{Alias: "live", Strategy: "all-at-once"},
+			wantDrift: []string{"function orders-api is in account 222222222222, the state's release went to account 111111111111"},
+			wantAlias: &plan.AliasParams{Alias: "live", Strategy: "all-at-once"},
 		},
 		{
 			name: "alias drift only: move-alias to the recorded version", fp: unchanged(),

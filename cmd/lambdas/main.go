@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -13,6 +14,12 @@ import (
 )
 
 func main() {
+	// A run is short and its heap small (a plan of 500 functions peaks
+	// under 100 MB): collecting half as often saves a tenth of a plan's
+	// time. GOGC in the environment still decides when set.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(200)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// LAMBDAS_CPUPROFILE=FILE writes a CPU profile of the run (for the
 	// benchmarks in bench/; see BENCHMARKS.md).
