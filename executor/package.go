@@ -209,6 +209,9 @@ func (e *Executor) pack(ctx context.Context, p *Packager, r *release) error {
 	return nil
 }
 
+// Size formats a size for people: bytes, KB or MB.
+func Size(n int64) string { return mb(n) }
+
 // mb formats a size for people: bytes, KB or MB.
 func mb(n int64) string {
 	switch {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdas-dev/lambdas/cmd/lambdas/internal/operation"
+	"github.com/lambdas-dev/lambdas/executor"
 )
 
 func newPackageCmd(g *globals) *cobra.Command {
@@ -51,7 +52,7 @@ access and changes no state.`,
 				if rel, err := filepath.Rel(m.Dir, path); err == nil && !strings.HasPrefix(rel, "..") {
 					path = rel
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", f.Name, f.CodeSha256, humanSize(f.Size), f.Files, path)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", f.Name, f.CodeSha256, executor.Size(f.Size), f.Files, path)
 			}
 			tw.Flush()
 			if res.Dirty {
@@ -66,15 +67,4 @@ access and changes no state.`,
 	fl.IntVar(&o.Parallelism, "parallelism", 10, "functions built and zipped at once")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "print the builds' output")
 	return cmd
-}
-
-// humanSize formats a size for people: bytes, KB or MB.
-func humanSize(n int64) string {
-	switch {
-	case n < 1024:
-		return fmt.Sprintf("%d B", n)
-	case n < 1024*1024:
-		return fmt.Sprintf("%.1f KB", float64(n)/1024)
-	}
-	return fmt.Sprintf("%.1f MB", float64(n)/(1024*1024))
 }
