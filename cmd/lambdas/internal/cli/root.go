@@ -53,6 +53,11 @@ type globals struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) (string, bool)
+
+	// diags are the last manifest diagnostics (validate --json puts them
+	// in its document); diagsInResult says the command prints them itself.
+	diags         manifest.Diagnostics
+	diagsInResult bool
 }
 
 // Run runs the CLI with args and returns the process exit code:
@@ -153,10 +158,8 @@ func (g *globals) loadManifest() (*manifest.Manifest, *planner.Repo, error) {
 		opts.Vars[name] = value
 	}
 	m, diags := manifest.Load(path, opts)
-	if diags.HasErrors() || len(diags.Diags) > 0 {
-		if err := diags.WriteText(g.stderr, 0, g.color(g.stderr)); err != nil {
-			return nil, nil, err
-		}
+	if err := g.printDiagnostics(diags, opts.RepoRoot); err != nil { // diagnostics.go: text, JSON, GitHub annotations
+		return nil, nil, err
 	}
 	if diags.HasErrors() {
 		return nil, nil, &exitError{code: 1}

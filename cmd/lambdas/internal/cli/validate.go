@@ -13,8 +13,12 @@ func newValidateCmd(g *globals) *cobra.Command {
 		Long:  "validate loads lambdas.hcl, evaluates its variables and checks every function;\nit reports all problems at once, with file:line, and needs no AWS access.",
 		Args:  usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			g.diagsInResult = g.json // validate --json prints them in its document
 			m, _, err := g.loadManifest()
 			if m == nil {
+				if g.json {
+					return g.validateFailed(err)
+				}
 				return err
 			}
 			// Outside a git repository validate still works: paths are then bounded by the manifest's folder.
@@ -31,10 +35,10 @@ func newValidateCmd(g *globals) *cobra.Command {
 					Strategy     string   `json:"strategy"`
 				}
 				out := struct {
-					Valid     bool   `json:"valid"`
+					diagnosticsDocument
 					Project   string `json:"project"`
 					Functions []fn   `json:"functions"`
-				}{Valid: true, Project: m.Project.Name, Functions: []fn{}}
+				}{diagnosticsDocument: newDiagnosticsDocument(g.diags), Project: m.Project.Name, Functions: []fn{}}
 				for _, f := range m.Functions {
 					out.Functions = append(out.Functions, fn{f.Label, f.Name, f.Source, f.Watch, f.Runtime, f.Architecture, f.Alias, f.Dependencies, f.Deploy.Strategy})
 				}
