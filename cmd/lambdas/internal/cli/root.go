@@ -92,6 +92,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	pf.BoolVar(&g.noColor, "no-color", false, "never color the output")
 
 	root.AddCommand(newVersionCmd(g), newValidateCmd(g), newPlanCmd(g), newApplyCmd(g), newPackageCmd(g), newStatusCmd(g), newStateCmd(g))
+	root.AddCommand(newIAMPolicyCmd(g)) // iam_policy.go
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

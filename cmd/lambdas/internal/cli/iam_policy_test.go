@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/lambdas-dev/lambdas/executor/iampolicy"
+	"github.com/lambdas-dev/lambdas/internal/testenv"
+)
+
+var digits = regexp.MustCompile(`^[0-9]+$`)
+
+// TestIAMPolicyAllowsEveryCallAnApplyMakes prints the policy for the
+// fixture's manifest, then runs the kinds of release there are (create,
+// code-only, first release of existing functions, an alias moved outside,
+// plan --refresh, status) through the fault proxy, and checks that every
+// request the proxy saw is a call of iampolicy.Calls and is allowed by the
+// policy, as IAM would authorize it.
+func TestIAMPolicyAllowsEveryCallAnApplyMakes(t *testing.T) {
+	w := newWorld(t, "")
+	code, out, errOut := w.run("iam-policy", "--account", testenv.AccountID)
+	if code != 0 {
+		t.Fatalf("iam-policy exited %d: %s", code, errOut)
+	}
+	var p iampolicy.Policy
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("iam-policy printed no policy: %v\n%s", err, out)
+	}
+	role := os.Getenv("TEST_ROLE_ARN")
+
+	// 1. Every function created (CreateFunction, CreateAlias, uploads).
+	w.mustApply()
+	// 2. A code-only release of the dependents of a shared library.
+	writeFile(t, filepath.Join(w.repo, "libs/py/shared/__init__.py"), "def total(items):\n    return 42\n")
+	w.git("commit", "-qam", "shared: change")
+	w.mustApply()
+	// 3. An alias moved outside lambdas (straight to moto, not through
+	// the proxy): the refresh reads it, the apply moves it back.
+	if _, err := w.lambda.UpdateAlias(context.Background(), &lambda.UpdateAliasInput{FunctionName: aws.String("webhook"), Name: aws.String("live"), FunctionVersion: aws.String("$LATEST")}); err != nil {
+		t.Fatal(err)
+	}
+	w.mustApply()
+	// 4. plan --refresh and status read everything back.
+	if code, _, errOut := w.run("plan", "--refresh"); code != 0 {
+		t.Fatalf("plan --refresh exited %d: %s", code, errOut)
+	}
+	if code, _, errOut := w.run("status"); code != 0 {
+		t.Fatalf("status exited %d: %s", code, errOut)
+	}
+	// 5. The functions exist but the state is gone: the first release of
+	// existing functions (GetAlias, UpdateAlias, PublishVersion).
+	if err := os.Remove(filepath.Join(w.repo, ".lambdas", "state.json")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(w.repo, "functions/webhook/index.js"), "exports.handler = async () => ({ statusCode: 202 });\n")
+	w.git("commit", "-qam", "webhook: 202")
+	w.mustApply()
+
+	reqs := w.proxy.Requests()
+	seen := map[string]bool{}
+	for _, r := range reqs {
+		if r.Status >= 400 && r.Status != 404 {
+			t.Errorf("%s %s answered %d", r.Operation, r.Path, r.Status)
+		}
+		seen[r.Service+" "+r.Operation] = true
+		checks, why := authorizations(r, role)
+		if len(checks) == 0 {
+			t.Errorf("%s %s %s (%s %s): %s", r.Service, r.Operation, r.Function, r.Method, r.Path, why)
+		}
+		for _, c := range checks {
+			if !p.Allows(c) {
+				t.Errorf("%s %s %s: the policy does not allow %s on %s", r.Service, r.Operation, r.Function, c.Action, c.Resource)
+			}
+		}
+	}
+	// The runs above made every kind of call an apply makes today.
+	for _, op := range []string{"lambda GetFunction", "lambda CreateFunction", "lambda CreateAlias", "lambda UpdateFunctionCode",
+		"lambda PublishVersion", "lambda GetAlias", "lambda UpdateAlias", "s3 HeadObject", "s3 PutObject", "s3 CopyObject"} {
+		if !seen[op] {
+			var got []string
+			for k := range seen {
+				got = append(got, k)
+			}
+			sort.Strings(got)
+			t.Errorf("no %s was made; the test meant to check it (seen: %v)", op, got)
+		}
+	}
+}
+
+// authorizations is what IAM checks for one request the proxy saw: the
+// actions of the request's entries in iampolicy.Calls on its resource (the
+// function, version or alias ARN; the S3 object, or the bucket when a
+// missing object answers 404), and iam:PassRole for CreateFunction. None,
+// with a reason, for a request that is not in the table.
+func authorizations(r testenv.Request, role string) ([]iampolicy.Request, string) {
+	calls := iampolicy.CallsFor(r.Service, r.Operation)
+	if len(calls) == 0 {
+		return nil, "not a call listed in iampolicy.Calls"
+	}
+	var resource func(kind string) (string, bool)
+	switch r.Service {
+	case "lambda":
+		fn := "arn:aws:lambda:" + r.Region + ":" + testenv.AccountID + ":function:" + r.Function
+		resource = func(kind string) (string, bool) {
+			switch q := r.Qualifier; kind {
+			case iampolicy.OnFunction, iampolicy.OnCreated, iampolicy.OnWithDeps:
+				return fn, q == ""
+			case iampolicy.OnVersion:
+				return fn + ":" + q, digits.MatchString(q)
+			case iampolicy.OnAlias:
+				return fn + ":" + q, q != "" && !digits.MatchString(q)
+			}
+			return "", false
+		}
+	case "s3":
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(r.Path, "/"), "/")
+		resource = func(kind string) (string, bool) {
+			switch kind {
+			case iampolicy.OnArtifact:
+				// The executor's keys: releases/<label>/<sha256>/app.zip and
+				// releases/<label>/latest/app.zip (a CopyObject's source is
+				// the sha256 key, which its HeadObject checked for
+				// s3:GetObject).
+				return "arn:aws:s3:::" + bucket + "/" + key, bucket == "artifacts" && strings.HasPrefix(key, "releases/")
+			case iampolicy.OnArtifactsList:
+				return "arn:aws:s3:::" + bucket, bucket == "artifacts" && r.Status == 404
+			}
+			return "", false
+		}
+	default:
+		return nil, "a service the apply should not call"
+	}
+	var out []iampolicy.Request
+	for _, c := range calls {
+		arn, ok := resource(c.On)
+		if !ok {
+			continue
+		}
+		for _, a := range c.Actions {
+			out = append(out, iampolicy.Request{Action: a, Resource: arn})
+		}
+	}
+	if len(out) == 0 {
+		return nil, "no entry of iampolicy.Calls for this resource"
+	}
+	if r.Operation == "CreateFunction" {
+		out = append(out, iampolicy.Request{Action: "iam:PassRole", Resource: role, Context: map[string]string{"iam:PassedToService": "lambda.amazonaws.com"}})
+	}
+	return out, ""
+}
+
+// iam-policy needs no AWS: it follows the manifest's variables, prints
+// Terraform on request, and says when it does not know the account.
+func TestIAMPolicyCommand(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	manifestText := `variable "env" { default = "qa" }
+project {
+  name   = "x"
+  region = "eu-west-1"
+}
+function "a" {
+  function_name = "${var.env}-a"
+  source        = "src"
+  runtime       = "python3.12"
+  handler       = "app.handler"
+}
+`
+	repo := diagRepo(t, manifestText)
+	dir := filepath.Join(repo, "sub")
+	tests := []struct {
+		name      string
+		args      []string
+		wantCode  int
+		stdout    []string // substrings
+		notStdout []string
+		stderr    []string
+	}{
+		{"json", []string{"iam-policy", "--account", "210987654321"}, 0,
+			[]string{`"arn:aws:lambda:eu-west-1:210987654321:function:qa-a"`, `"Version": "2012-10-17"`}, []string{"layer", "iam:PassRole", "s3:"}, nil},
+		{"another environment", []string{"iam-policy", "--account", "210987654321", "--var", "env=prod"}, 0,
+			[]string{`function:prod-a"`}, []string{"qa-a"}, nil},
+		{"terraform", []string{"iam-policy", "--account", "210987654321", "--format", "terraform", "--name", "ci"}, 0,
+			[]string{`data "aws_iam_policy_document" "ci" {`, `sid    = "ReleaseCode"`}, nil, nil},
+		{"account unknown", []string{"iam-policy"}, 0,
+			[]string{`"arn:aws:lambda:eu-west-1:*:function:qa-a"`}, nil, []string{"Note: the account is not known", "--account"}},
+		{"bad account", []string{"iam-policy", "--account", "42"}, 1, nil, nil, []string{"12 digits"}},
+		{"bad format", []string{"iam-policy", "--format", "yaml"}, 1, nil, nil, []string{`--format "yaml": use json or terraform`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runIn(t, dir, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d\n%s", code, tt.wantCode, errOut)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(out, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tt.notStdout {
+				if strings.Contains(out, s) {
+					t.Errorf("stdout has %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(errOut, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errOut)
+				}
+			}
+		})
+	}
+}
