@@ -147,6 +147,7 @@ func (l *loader) load() *Manifest {
 	l.project(root.Projects, file.Body.MissingItemRange(), &m.Project)
 	m.Functions = l.functionsOf(root.Defaults, root.Functions)
 	l.checkStatePlace(&m.Project, m.Functions)
+	m.Notify = l.notifications(root.Notify)
 
 	if l.diags.HasErrors() {
 		return nil

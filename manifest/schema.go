@@ -26,6 +26,7 @@ type rootSchema struct {
 	Projects  []*plainBlock    `hcl:"project,block"`
 	Defaults  []*plainBlock    `hcl:"defaults,block"`
 	Functions []*functionBlock `hcl:"function,block"`
+	Notify    []*notifyBlock   `hcl:"notify,block"` // notify.go
 }
 
 type variableBlock struct {

@@ -16,6 +16,8 @@ type Manifest struct {
 	Hash      string
 	Project   Project
 	Functions []*Function // sorted by Label
+	// Notify are the notify blocks, in order (notify.go).
+	Notify []Notify
 }
 
 // Project is the project block.
