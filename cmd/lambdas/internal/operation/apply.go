@@ -74,6 +74,7 @@ func Apply(ctx context.Context, in Inputs, o ApplyOptions, v ApplyView) (*execut
 		targets = saved.Targets
 	}
 	var res *executor.Result
+	var released *plan.Plan // set once the executor ran: the notifications report it
 	err := WithStateLock(ctx, in.Manifest, "apply", o.LockTimeout, func(sm *state.Manager) error {
 		doc := sm.Snapshot()
 		p, err := Plan(in, doc, targets)
@@ -109,6 +110,7 @@ func Apply(ctx context.Context, in Inputs, o ApplyOptions, v ApplyView) (*execut
 			return err
 		}
 		progress := v.Progress(p)
+		released = p
 		ex := executor.New(conn.cfg, in.Manifest, sm, executor.Options{Parallelism: o.Parallelism, FailFast: o.FailFast, Reporter: progress, Lambda: client}, conn.s3Opts...)
 		res, err = ex.Apply(ctx, p)
 		progress.Close()
@@ -117,5 +119,8 @@ func Apply(ctx context.Context, in Inputs, o ApplyOptions, v ApplyView) (*execut
 		}
 		return v.Summary(res)
 	})
+	if released != nil { // notify.go: after the lock is released; never fails the apply
+		notifyAfterApply(ctx, in, released, res, err, v)
+	}
 	return res, err
 }
