@@ -71,7 +71,9 @@ func TestNewReport(t *testing.T) {
 				r.Functions = []FunctionReport{{Name: "c", FunctionName: "prod-c", Status: "released", Version: "3", Alias: "live", Weights: map[string]float64{"3": 1}}}
 			}},
 		{"interrupted", nil, &executor.Result{Interrupted: true}, nil,
-			func(r *Report) { r.Outcome, r.Summary, r.Interrupt = "failure", "0 released, 0 unchanged, 0 failed, interrupted", true }},
+			func(r *Report) {
+				r.Outcome, r.Summary, r.Interrupt = "failure", "0 released, 0 unchanged, 0 failed, interrupted", true
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
