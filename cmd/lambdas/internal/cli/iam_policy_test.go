@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/lambdas-dev/lambdas/executor/iampolicy"
 	"github.com/lambdas-dev/lambdas/internal/testenv"
@@ -218,5 +219,33 @@ function "a" {
 				}
 			}
 		})
+	}
+}
+
+// examples/terraform/lambdas_policy.tf is what iam-policy prints for the
+// root lambdas.hcl: regenerate it with
+//
+//	lambdas iam-policy --format terraform --account 123456789012 > examples/terraform/lambdas_policy.tf
+func TestExamplesPolicyIsCurrent(t *testing.T) {
+	for _, k := range []string{"LAMBDAS_DEMO_ROLE_ARN", "LAMBDAS_VAR_env", "AWS_REGION"} {
+		if _, ok := os.LookupEnv(k); ok {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	root, err := filepath.Abs("../../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runIn(t, root, "iam-policy", "--format", "terraform", "--account", "123456789012")
+	if code != 0 {
+		t.Fatalf("iam-policy exited %d: %s", code, errOut)
+	}
+	want, err := os.ReadFile(filepath.Join(root, "examples", "terraform", "lambdas_policy.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != out {
+		t.Errorf("examples/terraform/lambdas_policy.tf is not what lambdas iam-policy prints for lambdas.hcl; regenerate it with\n  lambdas iam-policy --format terraform --account 123456789012 > examples/terraform/lambdas_policy.tf\n(-file +now):\n%s", cmp.Diff(string(want), out))
 	}
 }
