@@ -16,6 +16,7 @@ package iampolicy
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,6 +42,20 @@ const lambdaService = "lambda.amazonaws.com"
 type Options struct {
 	Account string // 12 digits
 	Region  string // e.g. eu-west-1
+	// ReadOnly leaves only what plan, plan --refresh, status and logs
+	// read: the functions and aliases, the alarms and logs, the S3 state
+	// (GetObject). For the role of pull-request plans.
+	ReadOnly bool
+}
+
+// readOnly lists, per statement, the actions a read-only policy keeps.
+var readOnly = map[string][]string{
+	"ReadFunctions":  {"lambda:GetFunction", "lambda:GetAlias"},
+	"ReadAlarms":     {"cloudwatch:DescribeAlarms"},
+	"FilterLogs":     {"logs:FilterLogEvents"},
+	"ReadLogStreams": {"logs:GetLogEvents"},
+	"StateObjects":   {"s3:GetObject"},
+	"ListBuckets":    {"s3:ListBucket"},
 }
 
 // Policy is an IAM policy document. Notes are what the reader should know
@@ -111,6 +126,19 @@ func Derive(m *manifest.Manifest, o Options) (*Policy, error) {
 	}
 
 	add := func(s Statement) {
+		if o.ReadOnly {
+			keep := readOnly[s.Sid]
+			var actions []string
+			for _, a := range s.Action {
+				if slices.Contains(keep, a) {
+					actions = append(actions, a)
+				}
+			}
+			s.Action = actions
+			if s.Sid == "StateObjects" {
+				s.Resource = s.Resource[:1] // the state object, not its locks: plan takes none
+			}
+		}
 		if len(s.Action) == 0 || len(s.Resource) == 0 {
 			return
 		}
@@ -136,7 +164,7 @@ func Derive(m *manifest.Manifest, o Options) (*Policy, error) {
 			Action: []string{"iam:PassRole"}, Resource: roles,
 			Condition: Condition{"StringEquals": {"iam:PassedToService": {lambdaService}}}})
 	}
-	if len(withDeps) > 0 {
+	if len(withDeps) > 0 && !o.ReadOnly {
 		layer := a.layer(LayerNamePrefix + layerSafe(m.Project.Name) + "-*")
 		add(Statement{Sid: "AttachLayers", why: "attach-layer sets the dependency layer on the functions that declare dependencies",
 			Action: []string{"lambda:UpdateFunctionConfiguration"}, Resource: withDeps})
@@ -166,7 +194,7 @@ func Derive(m *manifest.Manifest, o Options) (*Policy, error) {
 			Resource: []string{a.object(st.Bucket, st.Prefix), a.object(st.Bucket, st.Prefix+StateLockInfix+"*")}})
 	}
 	var buckets []string
-	if art := m.Project.Artifacts; art != nil {
+	if art := m.Project.Artifacts; art != nil && !o.ReadOnly {
 		buckets = append(buckets, a.bucket(art.Bucket))
 	}
 	if st := m.Project.StateS3; st != nil {

@@ -384,3 +384,30 @@ func terraformFmtCheck(t *testing.T, text []byte) {
 		t.Errorf("terraform fmt -check: %v\n%s", err, out)
 	}
 }
+
+// The read-only policy (pull-request plans) allows what plan, plan
+// --refresh, status and logs read, and no other call of the table.
+func TestReadOnlyPolicy(t *testing.T) {
+	m := loadRich(t)
+	p, err := Derive(m, Options{Account: account, Region: "eu-west-1", ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := map[string]bool{
+		"GetFunction " + OnFunction: true, "GetFunction " + OnVersion: true, "GetFunction " + OnAlias: true,
+		"GetAlias " + OnFunction: true, "GetAlias " + OnAlias: true,
+		"DescribeAlarms " + OnAlarm: true, "FilterLogEvents " + OnLogGroup: true, "GetLogEvents " + OnLogStream: true,
+		"GetObject " + OnState: true, "HeadObject " + OnStateList: true,
+	}
+	res := resources(m, "eu-west-1")
+	for _, c := range Calls {
+		for _, arn := range res[c.On] {
+			for _, action := range c.Actions {
+				want := reads[c.Operation+" "+c.On]
+				if got := p.Allows(Request{Action: action, Resource: arn, Context: context(c)}); got != want {
+					t.Errorf("%s %s on %s (%s): allowed %v, want %v", c.Operation, action, arn, c.On, got, want)
+				}
+			}
+		}
+	}
+}

@@ -12,9 +12,10 @@ import (
 )
 
 type iamPolicyFlags struct {
-	account string
-	format  string
-	name    string
+	account  string
+	format   string
+	name     string
+	readOnly bool
 }
 
 func newIAMPolicyCmd(g *globals) *cobra.Command {
@@ -36,7 +37,9 @@ records; without either the ARNs name any account ("*") and a note says so.
 The region is project.region or the AWS environment's. It needs no AWS access.
 
 --format terraform prints a data "aws_iam_policy_document" block instead of
-the JSON document.`,
+the JSON document. --read-only prints the policy of a role that only plans
+and reads (pull requests): the functions, aliases, alarms, logs and the S3
+state object.`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, _, err := g.loadManifest()
@@ -47,7 +50,7 @@ the JSON document.`,
 			if account == "" {
 				account = recordedAccount(cmd, m)
 			}
-			p, err := iampolicy.Derive(m, iampolicy.Options{Account: account, Region: operation.Region(m)})
+			p, err := iampolicy.Derive(m, iampolicy.Options{Account: account, Region: operation.Region(m), ReadOnly: f.readOnly})
 			if err != nil {
 				return err
 			}
@@ -81,6 +84,7 @@ the JSON document.`,
 	cmd.Flags().StringVar(&f.account, "account", "", "the AWS account `ID` the functions live in (12 digits)")
 	cmd.Flags().StringVar(&f.format, "format", "json", "output format: json (an IAM policy document) or terraform (an aws_iam_policy_document data source)")
 	cmd.Flags().StringVar(&f.name, "name", "lambdas", "the data source's `name` with --format terraform")
+	cmd.Flags().BoolVar(&f.readOnly, "read-only", false, "only what plan, plan --refresh, status and logs read (for the role of pull-request plans)")
 	return cmd
 }
 

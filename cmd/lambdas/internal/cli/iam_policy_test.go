@@ -194,6 +194,8 @@ function "a" {
 			[]string{`data "aws_iam_policy_document" "ci" {`, `sid    = "ReleaseCode"`}, nil, nil},
 		{"account unknown", []string{"iam-policy"}, 0,
 			[]string{`"arn:aws:lambda:eu-west-1:*:function:qa-a"`}, nil, []string{"Note: the account is not known", "--account"}},
+		{"read-only", []string{"iam-policy", "--account", "210987654321", "--read-only"}, 0,
+			[]string{`"lambda:GetFunction"`, `"lambda:GetAlias"`, `"logs:FilterLogEvents"`}, []string{"UpdateFunctionCode", "UpdateAlias", "PublishVersion", "DeleteFunction", "InvokeFunction"}, nil},
 		{"bad account", []string{"iam-policy", "--account", "42"}, 1, nil, nil, []string{"12 digits"}},
 		{"bad format", []string{"iam-policy", "--format", "yaml"}, 1, nil, nil, []string{`--format "yaml": use json or terraform`}},
 	}
