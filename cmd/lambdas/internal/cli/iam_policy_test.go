@@ -103,6 +103,11 @@ func TestIAMPolicyAllowsEveryCallAnApplyMakes(t *testing.T) {
 // missing object answers 404), and iam:PassRole for CreateFunction. None,
 // with a reason, for a request that is not in the table.
 func authorizations(r testenv.Request, role string) ([]iampolicy.Request, string) {
+	return authorizationsIn(r, role, "artifacts", "releases/")
+}
+
+// authorizationsIn is authorizations with the artifacts bucket and prefix.
+func authorizationsIn(r testenv.Request, role, artifacts, prefix string) ([]iampolicy.Request, string) {
 	calls := iampolicy.CallsFor(r.Service, r.Operation)
 	if len(calls) == 0 {
 		return nil, "not a call listed in iampolicy.Calls"
@@ -131,9 +136,9 @@ func authorizations(r testenv.Request, role string) ([]iampolicy.Request, string
 				// releases/<label>/latest/app.zip (a CopyObject's source is
 				// the sha256 key, which its HeadObject checked for
 				// s3:GetObject).
-				return "arn:aws:s3:::" + bucket + "/" + key, bucket == "artifacts" && strings.HasPrefix(key, "releases/")
+				return "arn:aws:s3:::" + bucket + "/" + key, bucket == artifacts && strings.HasPrefix(key, prefix)
 			case iampolicy.OnArtifactsList:
-				return "arn:aws:s3:::" + bucket, bucket == "artifacts" && r.Status == 404
+				return "arn:aws:s3:::" + bucket, bucket == artifacts && r.Status == 404
 			}
 			return "", false
 		}
@@ -249,5 +254,73 @@ func TestExamplesPolicyIsCurrent(t *testing.T) {
 	}
 	if string(want) != out {
 		t.Errorf("examples/terraform/lambdas_policy.tf is not what lambdas iam-policy prints for lambdas.hcl; regenerate it with\n  lambdas iam-policy --format terraform --account 123456789012 > examples/terraform/lambdas_policy.tf\n(-file +now):\n%s", cmp.Diff(string(want), out))
+	}
+}
+
+// TestIAMPolicyForTheExamples releases the repository's own examples
+// (lambdas.hcl at the root: Python, Node, an esbuild and a Go build)
+// through the fault proxy, as make demo does, with the state in a scratch
+// file, and checks every request against lambdas iam-policy for them.
+func TestIAMPolicyForTheExamples(t *testing.T) {
+	root, err := filepath.Abs("../../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"examples/node_modules/.bin/esbuild", "examples/functions/checkout-ts/node_modules/ms/package.json"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			msg := f + " is not installed: run npm ci in examples/ and examples/functions/checkout-ts (make test does)"
+			if os.Getenv("CI") == "true" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+	}
+	moto := testenv.StartMoto(t)
+	moto.Reset(t)
+	proxy := testenv.NewFaultProxy(t, moto.Endpoint)
+	cfg := testenv.AWSConfig(t, moto.Endpoint)
+	role := testenv.CreateRole(t, cfg, "lambdas-demo")
+	testenv.CreateBucket(t, cfg, "lambdas-demo-artifacts")
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL": proxy.URL(), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+		"AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"),
+		"LAMBDAS_DEMO_ROLE_ARN": role, "LAMBDAS_VAR_state": filepath.Join(t.TempDir(), "state.json"), "GITHUB_ACTIONS": "",
+	} {
+		t.Setenv(k, v)
+	}
+	code, out, errOut := runIn(t, root, "iam-policy", "--account", testenv.AccountID)
+	if code != 0 {
+		t.Fatalf("iam-policy exited %d: %s", code, errOut)
+	}
+	var p iampolicy.Policy
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"apply", "--auto-approve", "--allow-dirty"}, // creates all six
+		{"plan", "--refresh"},
+		{"status"},
+	} {
+		if code, out, errOut := runIn(t, root, args...); code != 0 {
+			t.Fatalf("%v exited %d\n%s\n%s", args, code, out, errOut)
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range proxy.Requests() {
+		seen[r.Function] = seen[r.Function] || r.Operation == "CreateAlias"
+		checks, why := authorizationsIn(r, role, "lambdas-demo-artifacts", "releases/")
+		if len(checks) == 0 {
+			t.Errorf("%s %s %s (%s %s): %s", r.Service, r.Operation, r.Function, r.Method, r.Path, why)
+		}
+		for _, c := range checks {
+			if !p.Allows(c) {
+				t.Errorf("%s %s %s: the policy does not allow %s on %s", r.Service, r.Operation, r.Function, c.Action, c.Resource)
+			}
+		}
+	}
+	for _, fn := range []string{"demo-orders-api", "demo-invoice-worker", "demo-thumbnails", "demo-webhook", "demo-checkout-ts", "demo-audit-go"} {
+		if !seen[fn] {
+			t.Errorf("%s was not released", fn)
+		}
 	}
 }
