@@ -3,6 +3,7 @@ package manifest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"strings"
@@ -85,6 +86,12 @@ type notifyAttrs struct {
 
 // notifications decodes the notify blocks.
 func (l *loader) notifications(blocks []*notifyBlock) []Notify {
+	// What env() and file() read for a notify block stays out of
+	// Manifest.Hash: a URL is a secret, and a plan saved where it is unset
+	// (a pull request) is still current where it is set (the apply).
+	// Notify blocks are decoded last, so every other read is already in.
+	saved := maps.Clone(l.reads)
+	defer func() { l.reads = saved }()
 	var out []Notify
 	for _, b := range blocks {
 		n := Notify{Kind: b.Kind, Range: b.DefRange}

@@ -112,3 +112,35 @@ notify "webhook" { url = "${var.u}" + 1 }`, // an evaluation error over a variab
 		t.Errorf("String() = %q", got)
 	}
 }
+
+// The URLs a notify block reads do not make a saved plan stale: the plan
+// of a pull request, made without the secret, still applies with it.
+func TestNotifyURLNotInHash(t *testing.T) {
+	src := project + notifyFunction + `notify "slack" { webhook_url = env("SLACK_WEBHOOK_URL", "") }
+`
+	hash := func(env map[string]string) string {
+		m, _ := load(t, src, Options{LookupEnv: fakeEnv(env)})
+		return m.Hash
+	}
+	without := hash(nil)
+	with := hash(map[string]string{"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x"})
+	other := hash(map[string]string{"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/y"})
+	if without != with || with != other {
+		t.Errorf("the manifest hash follows the webhook URL: %s, %s, %s", without, with, other)
+	}
+	// What the functions read still counts.
+	fnSrc := project + `
+function "orders-api" {
+  function_name = env("NAME", "orders-api")
+  source        = "functions/orders-api"
+  runtime       = "python3.12"
+  handler       = "app.handler"
+}
+notify "slack" { webhook_url = env("HOOK", "") }
+`
+	m1, _ := load(t, fnSrc, Options{LookupEnv: fakeEnv(nil)})
+	m2, _ := load(t, fnSrc, Options{LookupEnv: fakeEnv(map[string]string{"NAME": "orders"})})
+	if m1.Hash == m2.Hash {
+		t.Errorf("an env() a function reads no longer changes the hash")
+	}
+}
