@@ -102,10 +102,10 @@ type function struct {
 	// first through a symlink in its folder (shared -> ../../libs/lib-NN),
 	// the others with a bundle block. Nothing is watched: what a function
 	// packages is what changes it.
-	libs    []int
-	deps    []dep // nil: no requirements.txt / package.json
-	files   []string
-	fixed   map[string]bool // files that are never deleted
+	libs  []int
+	deps  []dep // nil: no requirements.txt / package.json
+	files []string
+	fixed map[string]bool // files that are never deleted
 }
 
 type dep struct {
