@@ -239,27 +239,27 @@ type Summary struct {
 // Plan is the whole plan. Saved to a file it also pins what it was made from,
 // so that apply refuses it once the repository, manifest or state moved on.
 type Plan struct {
-	FormatVersion int            `json:"format_version"`
-	ToolVersion   string         `json:"tool_version"`
-	Project       string         `json:"project"`
-	Region        string         `json:"region,omitempty"`
-	ManifestHash  string         `json:"manifest_hash"`
-	Head          string         `json:"head"`
-	Branch        string         `json:"branch,omitempty"`
+	FormatVersion int    `json:"format_version"`
+	ToolVersion   string `json:"tool_version"`
+	Project       string `json:"project"`
+	Region        string `json:"region,omitempty"`
+	ManifestHash  string `json:"manifest_hash"`
+	Head          string `json:"head"`
+	Branch        string `json:"branch,omitempty"`
 	// Environment is the manifest's environment the plan is for ("" when
 	// the manifest declares none).
 	Environment string `json:"environment,omitempty"`
 	// ReleaseLabel names the release: the tag at HEAD, else the commit.
-	ReleaseLabel string `json:"release_label,omitempty"`
-	Dirty         bool           `json:"dirty"`
-	Shallow       bool           `json:"shallow,omitempty"`
-	Refreshed     bool           `json:"refreshed,omitempty"` // live functions were read from AWS
-	StateLineage  string         `json:"state_lineage"`
-	StateSerial   int64          `json:"state_serial"`
-	Targets       []string       `json:"targets,omitempty"`
-	Functions     []FunctionPlan `json:"functions"`
-	Summary       Summary        `json:"summary"`
-	Notes         []string       `json:"notes,omitempty"`
+	ReleaseLabel string         `json:"release_label,omitempty"`
+	Dirty        bool           `json:"dirty"`
+	Shallow      bool           `json:"shallow,omitempty"`
+	Refreshed    bool           `json:"refreshed,omitempty"` // live functions were read from AWS
+	StateLineage string         `json:"state_lineage"`
+	StateSerial  int64          `json:"state_serial"`
+	Targets      []string       `json:"targets,omitempty"`
+	Functions    []FunctionPlan `json:"functions"`
+	Summary      Summary        `json:"summary"`
+	Notes        []string       `json:"notes,omitempty"`
 }
 
 // HasChanges reports whether applying the plan would do anything.
