@@ -115,6 +115,8 @@ type Function struct {
 	Region     string    `json:"region,omitempty"`
 	Account    string    `json:"account,omitempty"`
 	ReleasedAt time.Time `json:"released_at"`
+	// ReleaseLabel names the release: the tag at HEAD, or the commit.
+	ReleaseLabel string `json:"release_label,omitempty"`
 	// InFlight is a release under way: each finished step is recorded so a
 	// rerun after a crash resumes instead of redoing it.
 	InFlight *Release `json:"in_flight,omitempty"`
@@ -135,6 +137,7 @@ type Release struct {
 	AliasRevisionID string            `json:"alias_revision_id,omitempty"` // after this release moved the alias
 	Region          string            `json:"region,omitempty"`
 	Account         string            `json:"account,omitempty"`
+	ReleaseLabel    string            `json:"release_label,omitempty"`
 	Done            map[string]string `json:"done,omitempty"` // step name -> when (RFC 3339)
 	StartedAt       time.Time         `json:"started_at"`
 }
