@@ -222,7 +222,7 @@ func (e *Executor) createFunction(ctx context.Context, r *release) (bool, error)
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("create function %s: %w", r.fn.Name, err)
+		return false, fmt.Errorf("create function %s: %w", r.fn.Name, redactValues(err, c.Environment))
 	}
 	r.created = true
 	r.noteARN(out.FunctionArn)

@@ -166,6 +166,7 @@ func (g *globals) loadManifest() (*manifest.Manifest, *planner.Repo, error) {
 	if diags.HasErrors() {
 		return nil, nil, &exitError{code: 1}
 	}
+	g.redact(m.Secrets())
 	if repoErr != nil {
 		return m, nil, repoErr
 	}
@@ -185,7 +186,7 @@ func (g *globals) color(w io.Writer) bool {
 
 // isTerminal reports whether stdin, stdout or stderr (any *os.File) is a terminal.
 func isTerminal(stream any) bool {
-	f, ok := stream.(*os.File)
+	f, ok := unwrapWriter(stream).(*os.File)
 	if !ok {
 		return false
 	}

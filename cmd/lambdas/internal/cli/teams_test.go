@@ -648,3 +648,34 @@ func TestLocalStateDisjointAppliesAtOnce(t *testing.T) {
 		t.Errorf("records (-want +got):\n%s", diff)
 	}
 }
+
+// TestSecretsAreRedactedFromErrors: an AWS answer that quotes an
+// environment value it was sent shows "(redacted)" in its place.
+func TestSecretsAreRedactedFromErrors(t *testing.T) {
+	t.Setenv("TEST_API_TOKEN", secretToken)
+	w, _ := newS3World(t, envManifestText)
+	w.proxy.Inject(testenv.Rule{Service: "lambda", Operation: "CreateFunction", Status: 400, Code: "InvalidParameterValueException",
+		Message: "Environment variable API_TOKEN=" + secretToken + " is not allowed"})
+	code, out, errOut := w.run("apply", "--env", "qa", "--auto-approve", "--progress", "json")
+	all := out + errOut
+	if code != 1 || !strings.Contains(all, "API_TOKEN=(redacted) is not allowed") {
+		t.Errorf("apply (exit %d):\n%s", code, all)
+	}
+	if strings.Contains(all, secretToken) {
+		t.Errorf("the token shows:\n%s", all)
+	}
+}
+
+func TestRedactorWriter(t *testing.T) {
+	var buf bytes.Buffer
+	g := &globals{stdout: &buf, stderr: &buf}
+	g.redact([]string{"s3cr3t-long-value", "s3cr3t"})
+	g.redact([]string{"again"}) // once only
+	fmt.Fprintf(g.stdout, "a s3cr3t-long-value b s3cr3t c\n")
+	if got, want := buf.String(), "a (redacted) b (redacted) c\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if isTerminal(g.stdout) {
+		t.Errorf("a buffer behind a redactor is a terminal")
+	}
+}
