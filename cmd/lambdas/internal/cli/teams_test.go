@@ -100,7 +100,25 @@ func lockObjects(t *testing.T, c *s3.Client, key string) []string {
 // proc is a CLI process started in the repository.
 type proc struct {
 	cmd *exec.Cmd
-	out bytes.Buffer
+	out syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer that a process writes while a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func (w *world) start(bin string, args ...string) *proc {
