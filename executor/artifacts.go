@@ -42,14 +42,19 @@ func (e *Executor) upload(ctx context.Context, r *release) error {
 		defer f.Close()
 		_, err = e.s3.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(loc.Bucket), Key: aws.String(key), Body: f, ContentLength: aws.Int64(r.zip.Size),
-			ContentType: aws.String("application/zip"),
-			Metadata:    map[string]string{"code-sha256": r.zip.CodeSha256, "commit": r.head},
+			ContentType:          aws.String("application/zip"),
+			Metadata:             r.objectMetadata(),
+			ServerSideEncryption: s3types.ServerSideEncryptionAes256,
 		})
 		if err != nil {
 			return fmt.Errorf("upload s3://%s/%s: %w", loc.Bucket, key, err)
 		}
 	}
-	_, err = e.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(latest), CopySource: aws.String(loc.Bucket + "/" + key)})
+	// latest/ says which release it is: the metadata is replaced (the
+	// content-hash key keeps that of the release that first stored it).
+	_, err = e.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(latest), CopySource: aws.String(loc.Bucket + "/" + key),
+		MetadataDirective: s3types.MetadataDirectiveReplace, Metadata: r.objectMetadata(), ContentType: aws.String("application/zip"),
+		ServerSideEncryption: s3types.ServerSideEncryptionAes256})
 	if err != nil {
 		return fmt.Errorf("copy to s3://%s/%s: %w", loc.Bucket, latest, err)
 	}
@@ -57,6 +62,16 @@ func (e *Executor) upload(ctx context.Context, r *release) error {
 		return skip("s3://%s/%s already stored (latest/ updated)", loc.Bucket, key)
 	}
 	return nil
+}
+
+// objectMetadata is the S3 metadata of an uploaded zip: its CodeSha256, the
+// commit and the release label.
+func (r *release) objectMetadata() map[string]string {
+	md := map[string]string{"code-sha256": r.zip.CodeSha256, "commit": r.head}
+	if r.label != "" {
+		md["release-label"] = r.label
+	}
+	return md
 }
 
 func isS3NotFound(err error) bool {

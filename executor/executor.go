@@ -167,6 +167,7 @@ type release struct {
 	created                     bool   // this release created the function (so it has no alias yet)
 	aliasRevisionID             string // the alias's, after this release moved (or read) it
 	account                     string
+	label                       string // the release label: the tag at HEAD, or the commit
 	skipped                     []string
 	drift                       []string
 	resumed                     map[plan.StepName]bool
@@ -197,7 +198,7 @@ func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 		if fn == nil {
 			return nil, fmt.Errorf("%s: in the plan but not in the manifest", fp.Name)
 		}
-		r := &release{fn: fn, plan: fp, prev: snapshot.Functions[fp.Name], head: p.Head, resumed: map[plan.StepName]bool{}}
+		r := &release{fn: fn, plan: fp, prev: snapshot.Functions[fp.Name], head: p.Head, label: p.ReleaseLabel, resumed: map[plan.StepName]bool{}}
 		for _, s := range fp.Resume {
 			r.resumed[plan.StepName(s)] = true
 		}
@@ -249,6 +250,10 @@ func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 				}
 			}()
 			results[i] = e.releaseOne(wctx, r)
+			if err := e.flushState(wctx); err != nil && results[i].Status == StatusReleased {
+				results[i].Status = StatusFailed
+				results[i].Error = fmt.Sprintf("%s: record state: %v (the release happened: a rerun finds it and records it)", r.fn.Label, err)
+			}
 			if results[i].Status == StatusFailed {
 				failed.Store(true)
 			}
@@ -256,6 +261,9 @@ func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 		})
 	}
 	_ = g.Wait()
+	if err := e.flushState(wctx); err != nil {
+		return nil, err
+	}
 	res.Functions = append(res.Functions, results...)
 	sort.Slice(res.Functions, func(i, j int) bool { return res.Functions[i].Name < res.Functions[j].Name })
 	res.Interrupted = stopped(wctx)

@@ -222,7 +222,7 @@ func (e *Executor) createFunction(ctx context.Context, r *release) (bool, error)
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("create function %s: %w", r.fn.Name, err)
+		return false, fmt.Errorf("create function %s: %w", r.fn.Name, redactValues(err, c.Environment))
 	}
 	r.created = true
 	r.noteARN(out.FunctionArn)
@@ -250,7 +250,7 @@ func (e *Executor) publishLatest(ctx context.Context, r *release, want string) e
 		FunctionName: aws.String(r.fn.Name),
 		CodeSha256:   aws.String(want),
 		RevisionId:   optional(r.revisionID),
-		Description:  aws.String(fmt.Sprintf("lambdas %s at %s", r.fn.Label, plan.ShortHash(r.head))),
+		Description:  aws.String(r.description()),
 	})
 	if isPrecondition(err) {
 		return fmt.Errorf("%s changed while it was being released (CodeSha256 or RevisionId no longer match); run lambdas plan and apply again: %w", r.fn.Name, err)
@@ -356,6 +356,40 @@ func (e *Executor) waitVersion(ctx context.Context, r *release, version, want st
 		return false, "State " + string(c.State), nil
 	})
 	return cfg, err
+}
+
+// DescriptionPrefix starts the description lambdas gives an alias (and a
+// version it publishes with PublishVersion): "lambdas release v1.4.0
+// (commit 1a2b3c4d5e6f)". status reads the release label back from it.
+const DescriptionPrefix = "lambdas release "
+
+// description names the release for the alias and version descriptions.
+func (r *release) description() string {
+	label := r.label
+	if label == "" {
+		label = plan.ShortHash(r.head)
+	}
+	d := DescriptionPrefix + label
+	if c := plan.ShortHash(r.head); !strings.HasPrefix(label, c) {
+		d += " (commit " + c + ")"
+	}
+	if len(d) > 256 { // Lambda's limit for descriptions
+		d = d[:256]
+	}
+	return d
+}
+
+// ReleaseLabelOf reads the release label back from a description lambdas
+// wrote; "" for any other description.
+func ReleaseLabelOf(description string) string {
+	rest, ok := strings.CutPrefix(description, DescriptionPrefix)
+	if !ok {
+		return ""
+	}
+	if i := strings.Index(rest, " (commit "); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
 }
 
 // optional is nil for "", so that a guard the service did not give (an
@@ -490,6 +524,7 @@ func (e *Executor) updateAlias(ctx context.Context, r *release, rev string, firs
 		FunctionVersion: aws.String(r.version),
 		RoutingConfig:   &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{}},
 		RevisionId:      optional(rev),
+		Description:     aws.String(r.description()),
 	})
 	switch {
 	case err == nil:
@@ -543,7 +578,7 @@ func (e *Executor) readAndMoveAlias(ctx context.Context, r *release, after412 bo
 func (e *Executor) createAlias(ctx context.Context, r *release) error {
 	name, alias := r.fn.Name, r.fn.Alias
 	out, err := e.lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(name), Name: aws.String(alias), FunctionVersion: aws.String(r.version),
-		Description: aws.String("managed by lambdas")})
+		Description: aws.String(r.description())})
 	if alreadyExists(err) {
 		a, err := e.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(name), Name: aws.String(alias)})
 		if err != nil {

@@ -88,7 +88,7 @@ func (c *Lambda) readOne(ctx context.Context, t LiveTarget, o ReadOptions) (plan
 			return live, fmt.Errorf("%s: read alias %s of %s: %w", t.Label, t.Alias, t.FunctionName, err)
 		}
 		if err == nil {
-			live.WeightsRead = true
+			live.WeightsRead, live.AliasDescription = true, aws.ToString(a.Description)
 			if a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0 {
 				live.Weights = a.RoutingConfig.AdditionalVersionWeights
 			}

@@ -122,6 +122,15 @@ func (e *Executor) doneMessage(r *release, step plan.StepName) string {
 	return ""
 }
 
+// flushState writes the state changes not written yet: with a batching
+// state (S3), one write per finished function, several workers' changes in
+// one. It is not cancelled by an interruption, and bounded.
+func (e *Executor) flushState(ctx context.Context) error {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	return e.state.Flush(fctx)
+}
+
 // recordStep notes a finished step in the state's in-flight release. State
 // writes are not cancelled by an interruption: what finished is recorded.
 func (e *Executor) recordStep(ctx context.Context, r *release, step plan.StepName) error {
@@ -143,7 +152,7 @@ func (e *Executor) recordInFlight(ctx context.Context, r *release, step plan.Ste
 			d.Functions[r.fn.Label] = f
 		}
 		if f.InFlight == nil || f.InFlight.CodeFingerprint != r.plan.CodeFingerprint || f.InFlight.DepsFingerprint != r.plan.DepsFingerprint {
-			f.InFlight = &state.Release{Commit: r.head, Dirty: len(r.plan.Uncommitted) > 0, CodeFingerprint: r.plan.CodeFingerprint, DepsFingerprint: r.plan.DepsFingerprint, StartedAt: time.Now().UTC()}
+			f.InFlight = &state.Release{Commit: r.head, Dirty: len(r.plan.Uncommitted) > 0, CodeFingerprint: r.plan.CodeFingerprint, DepsFingerprint: r.plan.DepsFingerprint, ReleaseLabel: r.label, StartedAt: time.Now().UTC()}
 		}
 		in := f.InFlight
 		if step != "" {
@@ -188,6 +197,7 @@ func (e *Executor) recordRelease(ctx context.Context, r *release) error {
 			Region:          e.lambda.Region(),
 			Account:         r.account,
 			ReleasedAt:      time.Now().UTC(),
+			ReleaseLabel:    r.label,
 		}
 		if f != nil {
 			rec.CodeSha256, rec.Artifact = f.CodeSha256, f.Artifact

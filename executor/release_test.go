@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,8 +24,9 @@ import (
 
 // memBackend is a state backend in memory.
 type memBackend struct {
-	mu   sync.Mutex
-	data []byte
+	mu     sync.Mutex
+	data   []byte
+	writes int
 }
 
 func (m *memBackend) Get(ctx context.Context) ([]byte, error) {
@@ -44,7 +46,28 @@ func (m *memBackend) Put(ctx context.Context, data []byte) error {
 }
 
 func (m *memBackend) Delete(ctx context.Context) error { m.data = nil; return nil }
-func (m *memBackend) String() string                   { return "memory" }
+
+// Read and WriteIf make it a state.Store: the version is a write counter.
+func (m *memBackend) Read(ctx context.Context) ([]byte, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.data == nil {
+		return nil, "", state.ErrNotExist
+	}
+	return append([]byte(nil), m.data...), fmt.Sprint(m.writes), nil
+}
+
+func (m *memBackend) WriteIf(ctx context.Context, data []byte, version string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur := fmt.Sprint(m.writes); (m.data == nil) != (version == "") || (m.data != nil && cur != version) {
+		return "", state.ErrConflict
+	}
+	m.data = append([]byte(nil), data...)
+	m.writes++
+	return fmt.Sprint(m.writes), nil
+}
+func (m *memBackend) String() string { return "memory" }
 
 // Code the tests release: the package and what ran before.
 var (

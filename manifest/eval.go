@@ -329,6 +329,9 @@ func (l *loader) variables(blocks []*variableBlock) {
 				failed[name] = true
 			}
 		}
+		if v, ok := l.envVars[name]; ok { // the chosen environment's variables
+			values[name] = v
+		}
 		if s, ok := l.opts.LookupEnv("LAMBDAS_VAR_" + name); ok {
 			values[name] = cty.StringVal(s)
 		}

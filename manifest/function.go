@@ -60,14 +60,7 @@ func (l *loader) project(blocks []*plainBlock, fileStart hcl.Range, p *Project) 
 	}
 
 	if art := l.pick(pa.Artifacts); art.set() {
-		if s, ok := l.asString(art, `"s3://my-bucket/lambdas"`); ok {
-			loc, why := parseS3URL(s, false)
-			if why != "" {
-				l.errorAt(art.rng(), "Invalid artifacts URL",
-					fmt.Sprintf("artifacts must be s3://BUCKET or s3://BUCKET/PREFIX, and %q is not: %s.", s, why))
-			}
-			p.Artifacts = loc
-		}
+		l.artifacts(art, p)
 	}
 
 	p.StateFile = filepath.Join(l.dir, ".lambdas", "state.json")
@@ -77,12 +70,29 @@ func (l *loader) project(blocks []*plainBlock, fileStart hcl.Range, p *Project) 
 		}
 	}
 
+	l.stateOptions(p, pa.StateRegion, pa.StateKMSKey, pa.StateBucketOwner)
+	if pa.Release != nil {
+		p.Release = l.release(pa.Release, "the project block")
+	}
+
 	p.APIRateLimit = l.rateLimit(l.pick(pa.APIRateLimit), defaultRateLimit,
 		"how many Lambda control-plane calls per second lambdas makes, all workers together: every call except GetFunction, GetPolicy and Invoke",
 		"AWS allows 15 per account and Region for all of them, reads included (the default)")
 	p.GetFunctionRateLimit = l.rateLimit(l.pick(pa.GetFunctionRateLimit), defaultGetFunctionRateLimit,
 		"how many GetFunction calls per second lambdas makes, all workers together",
 		"AWS allows 100 per account and Region, a quota of its own (the default)")
+}
+
+// artifacts reads the artifacts setting.
+func (l *loader) artifacts(art attrVal, p *Project) {
+	if s, ok := l.asString(art, `"s3://my-bucket/lambdas"`); ok {
+		loc, why := parseS3URL(s, false)
+		if why != "" {
+			l.errorAt(art.rng(), "Invalid artifacts URL",
+				fmt.Sprintf("artifacts must be s3://BUCKET or s3://BUCKET/PREFIX, and %q is not: %s.", s, why))
+		}
+		p.Artifacts = loc
+	}
 }
 
 // rateLimit reads a calls-per-second setting: a number above 0 and at most

@@ -87,7 +87,7 @@ func TestBadManifests(t *testing.T) {
 	}
 }
 
-var directiveRe = regexp.MustCompile(`^# (--var|--var-file|env) (.+)$`)
+var directiveRe = regexp.MustCompile(`^# (--var|--var-file|--env|env) (.+)$`)
 
 func fixtureOptions(t *testing.T, src, fixtureDir, repo string) Options {
 	t.Helper()
@@ -108,6 +108,8 @@ func fixtureOptions(t *testing.T, src, fixtureDir, repo string) Options {
 		case "env":
 			k, v, _ := strings.Cut(m[2], "=")
 			env[k] = v
+		case "--env":
+			opts.Environment = m[2]
 		case "--var-file":
 			data, err := os.ReadFile(filepath.Join(fixtureDir, m[2]))
 			if err != nil {

@@ -80,6 +80,14 @@ type loader struct {
 	realDirs map[string]string        // see evalSymlinks
 
 	stateRange *hcl.Range // the local state setting, nil when it is the default
+
+	// The chosen environment (see environment.go).
+	env      *environmentBlock
+	envAttrs *environmentAttrs
+	envVars  map[string]cty.Value
+	envNames []string
+	// otherEnvs are the environments not chosen, checked all the same.
+	otherEnvs []*envDecl
 }
 
 func (l *loader) errorAt(rng hcl.Range, summary, detail string) {
@@ -136,15 +144,21 @@ func (l *loader) load() *Manifest {
 	l.diags = append(l.diags, labelErrors(decodeBody(file.Body, &root, "At the top level of "+l.base))...)
 
 	l.constCtx = &hcl.EvalContext{Functions: l.functions()}
+	l.environment(root.Environments)
 	l.variables(root.Variables)
+	l.checkEnvironmentVariables()
 	l.resolveLocals(root.Locals)
 	l.ctx = &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": objectOf(l.vars), "local": objectOf(l.locals)},
 		Functions: l.constCtx.Functions,
 	}
 
-	m := &Manifest{File: l.file, Dir: l.dir, RepoRoot: l.root}
+	m := &Manifest{File: l.file, Dir: l.dir, RepoRoot: l.root, Environments: l.envNames}
+	if l.env != nil {
+		m.Environment = l.env.Name
+	}
 	l.project(root.Projects, file.Body.MissingItemRange(), &m.Project)
+	l.applyEnvironment(&m.Project)
 	m.Functions = l.functionsOf(root.Defaults, root.Functions)
 	l.checkStatePlace(&m.Project, m.Functions)
 	m.Notify = l.notifications(root.Notify)
@@ -240,6 +254,9 @@ func (l *loader) hash(fns []*Function) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "lambdas-manifest-v1\x00%d\x00", len(l.src))
 	h.Write(l.src)
+	if l.env != nil {
+		fmt.Fprintf(h, "\x00environment\x00%s", l.env.Name)
+	}
 	for _, name := range sortedKeys(l.vars) {
 		js, err := ctyjson.Marshal(l.vars[name], cty.DynamicPseudoType)
 		if err != nil {

@@ -27,6 +27,8 @@ type rootSchema struct {
 	Defaults  []*plainBlock    `hcl:"defaults,block"`
 	Functions []*functionBlock `hcl:"function,block"`
 	Notify    []*notifyBlock   `hcl:"notify,block"` // notify.go
+	// Environments: see environment.go.
+	Environments []*environmentBlock `hcl:"environment,block"`
 }
 
 type variableBlock struct {
@@ -62,6 +64,11 @@ type projectAttrs struct {
 	APIRateLimit *hcl.Attribute `hcl:"api_rate_limit,optional"`
 	// GetFunctionRateLimit paces GetFunction, which has its own quota.
 	GetFunctionRateLimit *hcl.Attribute `hcl:"get_function_rate_limit,optional"`
+	// The S3 state's settings and the release rule: see environment.go.
+	StateRegion      *hcl.Attribute `hcl:"state_region,optional"`
+	StateKMSKey      *hcl.Attribute `hcl:"state_kms_key,optional"`
+	StateBucketOwner *hcl.Attribute `hcl:"state_bucket_owner,optional"`
+	Release          *plainBlock    `hcl:"release,block"`
 }
 
 // functionAttrs is the body of a function block, and of the defaults block.

@@ -13,9 +13,13 @@ type Manifest struct {
 	RepoRoot string // absolute; every function path below is relative to it
 	// Hash is the hex SHA-256 of the manifest bytes and of the resolved
 	// variable values, so that a saved plan can tell the manifest changed.
-	Hash      string
-	Project   Project
-	Functions []*Function // sorted by Label
+	Hash string
+	// Environment is the environment chosen with --env ("" when none);
+	// Environments are those the manifest declares, sorted as written.
+	Environment  string
+	Environments []string
+	Project      Project
+	Functions    []*Function // sorted by Label
 	// Notify are the notify blocks, in order (notify.go).
 	Notify []Notify
 }
@@ -29,6 +33,13 @@ type Project struct {
 	// StateFile is the absolute path of the local state file; "" when StateS3 is set.
 	StateFile string
 	StateS3   *S3Location // state in S3: Bucket and Key (in Prefix)
+	// StateRegion is the S3 state bucket's region ("": Region's);
+	// StateKMSKey encrypts the state objects with SSE-KMS ("": SSE-S3);
+	// StateBucketOwner is the account that must own the bucket ("": not
+	// checked).
+	StateRegion, StateKMSKey, StateBucketOwner string
+	// Release says from which branch or tag apply may release (nil: any).
+	Release *ReleaseRule
 	// APIRateLimit (api_rate_limit) paces every Lambda control-plane call,
 	// reads included, except GetFunction, GetPolicy and Invoke: calls per
 	// second, shared by all workers. Default 15, the quota AWS gives an
@@ -144,4 +155,6 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// RepoRoot bounds every path; defaults to the manifest's folder.
 	RepoRoot string
+	// Environment chooses an environment block (--env).
+	Environment string
 }

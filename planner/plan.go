@@ -211,6 +211,7 @@ func planFunction(in Input, v *gitView, f *manifest.Function) (plan.FunctionPlan
 	inputs := rootPaths(roots, extra)
 
 	prev := in.State.Functions[f.Label]
+	fp.StateRecord = state.Revision(prev)
 	if prev != nil && prev.Commit != "" {
 		fp.Previous = &plan.Previous{Commit: prev.Commit, Version: prev.Version, CodeSha256: prev.CodeSha256, Alias: prev.Alias}
 	}

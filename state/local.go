@@ -2,6 +2,8 @@ package state
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,6 +72,89 @@ func WriteFileAtomic(path string, data []byte) error {
 	return syncDir(dir)
 }
 
+// Read reads the file; its version is the SHA-256 of its bytes.
+func (l *LocalFile) Read(ctx context.Context) ([]byte, string, error) {
+	data, err := l.Get(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return data, contentVersion(data), nil
+}
+
+func contentVersion(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// writeLockWait bounds how long a write waits for another process's write
+// of the same file to finish (each holds it for one read and one write).
+const writeLockWait = 30 * time.Second
+
+// WriteIf replaces the file if it still holds version ("": if there is no
+// file), under an exclusive flock on "<path>.lock" held for the read, the
+// comparison and the atomic replacement only: two processes writing the
+// same state file never lose each other's records.
+func (l *LocalFile) WriteIf(ctx context.Context, data []byte, version string) (string, error) {
+	f, err := l.flock(ctx, l.Path+".lock", writeLockWait)
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		unlock(f)
+		f.Close()
+	}()
+	cur, err := os.ReadFile(l.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if version != "" {
+			return "", fmt.Errorf("%s was removed since it was read: %w", l, ErrConflict)
+		}
+	case err != nil:
+		return "", err
+	case version == "":
+		return "", fmt.Errorf("%s was created by another run since it was read: %w", l, ErrConflict)
+	case contentVersion(cur) != version:
+		return "", fmt.Errorf("%s was written by another run since it was read: %w", l, ErrConflict)
+	}
+	if err := WriteFileAtomic(l.Path, data); err != nil {
+		return "", err
+	}
+	return contentVersion(data), nil
+}
+
+// flock opens path (creating it, 0600) and takes an exclusive flock on it,
+// waiting up to wait (and while ctx lasts).
+func (l *LocalFile) flock(ctx context.Context, path string, wait time.Duration) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(wait)
+	delay := time.Millisecond
+	for {
+		err := tryLock(f)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, errWouldBlock) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: another process held it for more than %s", path, wait)
+		}
+		if err := sleepCtx(ctx, delay); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		delay = min(2*delay, 50*time.Millisecond)
+	}
+}
+
 // Delete removes the file.
 func (l *LocalFile) Delete(ctx context.Context) error {
 	err := os.Remove(l.Path)
@@ -99,7 +184,7 @@ func (l *LocalFile) Lock(ctx context.Context, info LockInfo) (func() error, erro
 	if err := os.MkdirAll(filepath.Dir(lockPath), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}

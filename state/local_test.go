@@ -23,9 +23,15 @@ import (
 // the lock on the file it names, says "locked" and waits to be killed.
 const lockHolderEnv = "LAMBDAS_STATE_TEST_LOCK_HOLDER"
 
+// fnLockHolderEnv does the same with the per-function lock of "orders".
+const fnLockHolderEnv = "LAMBDAS_STATE_TEST_FUNCTION_LOCK_HOLDER"
+
 func TestMain(m *testing.M) {
 	if path := os.Getenv(lockHolderEnv); path != "" {
 		os.Exit(holdLock(path))
+	}
+	if path := os.Getenv(fnLockHolderEnv); path != "" {
+		os.Exit(holdFunctionLock(path))
 	}
 	os.Exit(m.Run())
 }
@@ -42,6 +48,18 @@ func holdLock(path string) int {
 	fmt.Println("locked")
 	// Wait for SIGKILL; if the test dies first its end of stdin closes and we
 	// leave, never unlocking ourselves.
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+func holdFunctionLock(path string) int {
+	l := &LocalFile{Path: path}
+	_, err := l.LockFunctions(context.Background(), []string{"orders"}, LockInfo{ID: "child-lock", Operation: "apply", Who: fmt.Sprintf("child-%d", os.Getpid()), Host: "here", Created: time.Now()}, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lock:", err)
+		return 1
+	}
+	fmt.Println("locked")
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	return 0
 }
@@ -322,5 +340,102 @@ func TestLockOfADeadProcessIsFree(t *testing.T) {
 	data, _ := os.ReadFile(l.Path + ".lock")
 	if err := json.Unmarshal(data, &info); err != nil || info.Who != "parent" {
 		t.Errorf("lock file = %q (%v), want the new holder's info, not the dead one's", data, err)
+	}
+}
+
+// startHolder runs this test binary as a helper that holds a lock (env
+// names which) until it is killed.
+func startHolder(t *testing.T, env, path string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env+"="+path)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close() })
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "locked\n" {
+		t.Fatalf("helper said %q (%v); stderr: %s", line, err, stderr.String())
+	}
+	return cmd
+}
+
+// TestLocalFunctionLockOfADeadProcessIsFree: a per-function lock held by a
+// live process is refused naming it; once the process is SIGKILLed the
+// kernel has dropped its flock, and the next run takes the lock (there is
+// no stale lock to report: a flock cannot outlive its process). force-unlock
+// refuses to take a live process's lock.
+func TestLocalFunctionLockOfADeadProcessIsFree(t *testing.T) {
+	l := newLocal(t)
+	cmd := startHolder(t, fnLockHolderEnv, l.Path)
+	ctx := context.Background()
+	_, err := l.LockFunctions(ctx, []string{"billing", "orders"}, LockInfo{ID: "parent", Who: "parent"}, 200*time.Millisecond)
+	var le *LockedError
+	if !errors.As(err, &le) {
+		t.Fatalf("lock while the child holds it: %v, want a *LockedError", err)
+	}
+	if want := fmt.Sprintf("child-%d", cmd.Process.Pid); le.Holder.Who != want || le.Function != "orders" || le.Holder.ID != "child-lock" {
+		t.Errorf("LockedError = %+v, want orders held by %s", le, want)
+	}
+	// billing was taken before orders was found held: it was released.
+	if u, err := l.LockFunctions(ctx, []string{"billing"}, LockInfo{ID: "p2"}, 0); err != nil {
+		t.Errorf("billing after the refused lock: %v", err)
+	} else {
+		_ = u(ctx)
+	}
+	if _, err := l.ForceUnlock(ctx, "child-lock"); err == nil || !strings.Contains(err.Error(), "held by a running process") {
+		t.Errorf("force-unlock of a live process's lock: %v", err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	u, err := l.LockFunctions(ctx, []string{"billing", "orders"}, LockInfo{ID: "parent", Who: "parent"}, 10*time.Second)
+	if err != nil {
+		t.Fatalf("lock after the holder died: %v", err)
+	}
+	data, _ := os.ReadFile(filepath.Join(l.Path+".locks", "orders"))
+	var info LockInfo
+	if err := json.Unmarshal(data, &info); err != nil || info.ID != "parent" {
+		t.Errorf("lock file = %q (%v), want the new holder's info", data, err)
+	}
+	if err := u(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLocalFilesArePrivate: the state, its locks and a plan file hold
+// what was released where; they are written 0600.
+func TestLocalFilesArePrivate(t *testing.T) {
+	ctx := context.Background()
+	l := newLocal(t)
+	m := mustLoad(t, l)
+	if err := m.Update(ctx, addFunction("api")); err != nil {
+		t.Fatal(err)
+	}
+	u, err := l.LockFunctions(ctx, []string{"api"}, LockInfo{ID: "x"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u(ctx)
+	for _, p := range []string{l.Path, l.Path + ".lock", filepath.Join(l.Path+".locks", "api")} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(p), perm)
+		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
+	"strings"
 	"time"
 )
 
@@ -46,6 +46,7 @@ type LockInfo struct {
 	ID        string    `json:"id"`
 	Operation string    `json:"operation"`
 	Who       string    `json:"who"`
+	Host      string    `json:"host,omitempty"`
 	Created   time.Time `json:"created"`
 }
 
@@ -53,12 +54,30 @@ type LockInfo struct {
 type LockedError struct {
 	Location string
 	Holder   LockInfo
+	// Function is the label whose lock is held, for per-function locks
+	// ("" for the lock of the whole state).
+	Function string
+	// Age is how old the holder's lock was when it was found held (0 when
+	// not known).
+	Age time.Duration
 }
 
 func (e *LockedError) Error() string {
 	h := e.Holder
-	return fmt.Sprintf("state %s is locked by %s (%s, since %s, lock id %s); wait for that run to finish",
-		e.Location, orUnknown(h.Who), orUnknown(h.Operation), h.Created.Format(time.RFC3339), orUnknown(h.ID))
+	if e.Function == "" {
+		return fmt.Sprintf("state %s is locked by %s (%s, since %s, lock id %s); wait for that run to finish",
+			e.Location, orUnknown(h.Who), orUnknown(h.Operation), h.Created.Format(time.RFC3339), orUnknown(h.ID))
+	}
+	who := orUnknown(h.Who)
+	if h.Host != "" && !strings.Contains(who, h.Host) {
+		who += " on " + h.Host
+	}
+	age := ""
+	if e.Age > 0 {
+		age = ", " + e.Age.Round(time.Second).String() + " ago"
+	}
+	return fmt.Sprintf("function %s is locked in state %s by %s (%s, since %s%s, lock id %s); wait for that run to finish (--lock-timeout waits), or, if it is gone (a crashed or cancelled job), run lambdas force-unlock %s",
+		e.Function, e.Location, who, orUnknown(h.Operation), h.Created.Format(time.RFC3339), age, orUnknown(h.ID), orUnknown(h.ID))
 }
 
 func orUnknown(s string) string {
@@ -96,6 +115,8 @@ type Function struct {
 	Region     string    `json:"region,omitempty"`
 	Account    string    `json:"account,omitempty"`
 	ReleasedAt time.Time `json:"released_at"`
+	// ReleaseLabel names the release: the tag at HEAD, or the commit.
+	ReleaseLabel string `json:"release_label,omitempty"`
 	// InFlight is a release under way: each finished step is recorded so a
 	// rerun after a crash resumes instead of redoing it.
 	InFlight *Release `json:"in_flight,omitempty"`
@@ -116,6 +137,7 @@ type Release struct {
 	AliasRevisionID string            `json:"alias_revision_id,omitempty"` // after this release moved the alias
 	Region          string            `json:"region,omitempty"`
 	Account         string            `json:"account,omitempty"`
+	ReleaseLabel    string            `json:"release_label,omitempty"`
 	Done            map[string]string `json:"done,omitempty"` // step name -> when (RFC 3339)
 	StartedAt       time.Time         `json:"started_at"`
 }
@@ -183,62 +205,4 @@ func (d *Document) Labels() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// Manager reads the state once and writes it back after every change. It is
-// safe for the concurrent workers of an apply.
-type Manager struct {
-	backend Backend
-	mu      sync.Mutex
-	doc     *Document
-}
-
-// Load reads the state from the backend; a missing state is a new, empty one.
-func Load(ctx context.Context, b Backend) (*Manager, error) {
-	data, err := b.Get(ctx)
-	switch {
-	case errors.Is(err, ErrNotExist):
-		return &Manager{backend: b, doc: NewDocument()}, nil
-	case err != nil:
-		return nil, fmt.Errorf("read state %s: %w", b, err)
-	}
-	doc, err := Decode(data, b.String())
-	if err != nil {
-		return nil, err
-	}
-	return &Manager{backend: b, doc: doc}, nil
-}
-
-// Snapshot returns a copy of the current document.
-func (m *Manager) Snapshot() *Document {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.doc.Clone()
-}
-
-// Location names the backend.
-func (m *Manager) Location() string { return m.backend.String() }
-
-// Update changes the document under the lock, bumps the serial and writes it.
-// When the write fails the change is rolled back in memory too.
-func (m *Manager) Update(ctx context.Context, change func(*Document) error) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	next := m.doc.Clone()
-	if err := change(next); err != nil {
-		return err
-	}
-	next.Serial = m.doc.Serial + 1
-	if next.Lineage == "" {
-		next.Lineage = newLineage()
-	}
-	data, err := next.Encode()
-	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
-	}
-	if err := m.backend.Put(ctx, data); err != nil {
-		return fmt.Errorf("write state %s: %w", m.backend, err)
-	}
-	m.doc = next
-	return nil
 }

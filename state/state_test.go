@@ -20,7 +20,7 @@ func newLocal(t *testing.T) *LocalFile {
 	return &LocalFile{Path: filepath.Join(t.TempDir(), ".lambdas", "state.json"), Display: ".lambdas/state.json"}
 }
 
-func mustLoad(t *testing.T, b Backend) *Manager {
+func mustLoad(t *testing.T, b Store) *Manager {
 	t.Helper()
 	m, err := Load(context.Background(), b)
 	if err != nil {
@@ -30,9 +30,9 @@ func mustLoad(t *testing.T, b Backend) *Manager {
 }
 
 // readDoc decodes what the backend holds now, bypassing any Manager.
-func readDoc(t *testing.T, b Backend) *Document {
+func readDoc(t *testing.T, b Store) *Document {
 	t.Helper()
-	data, err := b.Get(context.Background())
+	data, _, err := b.Read(context.Background())
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -170,7 +170,9 @@ func TestFailingChangeLeavesDocumentUnchanged(t *testing.T) {
 // failingPut is a backend whose writes fail.
 type failingPut struct{ LocalFile }
 
-func (f *failingPut) Put(context.Context, []byte) error { return errors.New("disk full") }
+func (f *failingPut) WriteIf(context.Context, []byte, string) (string, error) {
+	return "", errors.New("disk full")
+}
 
 func TestFailingWriteLeavesDocumentUnchanged(t *testing.T) {
 	ctx := context.Background()

@@ -35,14 +35,19 @@ func Decode(data []byte, name string) (*Plan, error) {
 }
 
 // CheckCurrent refuses a saved plan that no longer matches the world: the
-// tool, the manifest, HEAD, the state it was made against, or the content of
-// any function it covers. now is a fresh plan made with the same targets.
-// On success the saved plan takes the fresh plan's packages (file lists are
-// not saved: equal fingerprints mean equal lists).
+// tool, the manifest, HEAD, the region, the state it was made against, or
+// the content or state record of any function it covers. now is a fresh
+// plan made with the same targets. Only the plan's own functions' records
+// count: another apply of other functions (a CI shard beside this one)
+// leaves it current. On success the saved plan takes the fresh plan's
+// packages (file lists are not saved: equal fingerprints mean equal lists).
 func (p *Plan) CheckCurrent(now *Plan) error {
 	var why []string
 	if p.ToolVersion != now.ToolVersion {
 		why = append(why, fmt.Sprintf("it was made by lambdas %s, this is %s", p.ToolVersion, now.ToolVersion))
+	}
+	if p.Environment != now.Environment {
+		why = append(why, fmt.Sprintf("it was made for environment %q, this is %q", p.Environment, now.Environment))
 	}
 	if p.ManifestHash != now.ManifestHash {
 		why = append(why, "the manifest (or a variable) changed")
@@ -55,9 +60,6 @@ func (p *Plan) CheckCurrent(now *Plan) error {
 	}
 	if p.StateLineage != now.StateLineage && p.StateLineage != "" {
 		why = append(why, "the state is a different one (lineage differs)")
-	}
-	if p.StateSerial != now.StateSerial {
-		why = append(why, fmt.Sprintf("the state changed since (serial %d, now %d): another apply ran", p.StateSerial, now.StateSerial))
 	}
 	cur := map[string]*FunctionPlan{}
 	for i := range now.Functions {
@@ -72,6 +74,10 @@ func (p *Plan) CheckCurrent(now *Plan) error {
 		}
 		if c.CodeFingerprint != f.CodeFingerprint || c.DepsFingerprint != f.DepsFingerprint {
 			why = append(why, f.Name+"'s files changed since the plan (uncommitted edits?)")
+			continue
+		}
+		if c.StateRecord != f.StateRecord {
+			why = append(why, f.Name+"'s state record changed since the plan (another apply released or resumed it)")
 			continue
 		}
 		f.Package = c.Package

@@ -25,8 +25,8 @@ func TestLoadFileErrors(t *testing.T) {
 		{name: "not JSON", content: ptr("lambdas.hcl\n"), wantErr: "plan.json is not a lambdas plan file"},
 		{name: "other JSON", content: ptr(`{"name":"package.json"}`), wantErr: "plan.json is not a lambdas plan file (no format_version or head); make one with `lambdas plan --out FILE`"},
 		{name: "no head", content: ptr(`{"format_version":2}`), wantErr: "no format_version or head"},
-		{name: "newer format", content: ptr(`{"format_version":3,"head":"abc"}`), wantErr: "plan.json has plan format 3, newer than this lambdas understands (2)"},
-		{name: "older format", content: ptr(`{"format_version":1,"head":"abc"}`), wantErr: "plan.json has plan format 1, made by an older lambdas (this one writes 2); make the plan again"},
+		{name: "newer format", content: ptr(`{"format_version":4,"head":"abc"}`), wantErr: "plan.json has plan format 4, newer than this lambdas understands (3)"},
+		{name: "older format", content: ptr(`{"format_version":2,"head":"abc"}`), wantErr: "plan.json has plan format 2, made by an older lambdas (this one writes 3); make the plan again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,7 +52,7 @@ func TestCheckCurrent(t *testing.T) {
 			FormatVersion: FormatVersion, ToolVersion: "v1", Region: "us-east-1", ManifestHash: "m1", Head: strings.Repeat("a", 40),
 			StateLineage: "lineage-1", StateSerial: 7,
 			Functions: []FunctionPlan{
-				{Name: "api", CodeFingerprint: "c-api", DepsFingerprint: "d-api"},
+				{Name: "api", CodeFingerprint: "c-api", DepsFingerprint: "d-api", StateRecord: "r-api"},
 				{Name: "worker", CodeFingerprint: "c-worker"},
 			},
 		}
@@ -73,14 +73,20 @@ func TestCheckCurrent(t *testing.T) {
 		{name: "manifest changed", now: func(p *Plan) { p.ManifestHash = "m2" }, wantErr: []string{"the manifest (or a variable) changed"}},
 		{name: "HEAD moved", now: func(p *Plan) { p.Head = strings.Repeat("b", 40) }, wantErr: []string{"HEAD moved from aaaaaaa to bbbbbbb"}},
 		{name: "other lineage", now: func(p *Plan) { p.StateLineage = "lineage-2" }, wantErr: []string{"the state is a different one (lineage differs)"}},
-		{name: "other serial", now: func(p *Plan) { p.StateSerial = 8 }, wantErr: []string{"the state changed since (serial 7, now 8): another apply ran"}},
-		{name: "saved before any state existed, state written since", saved: func(p *Plan) { p.StateLineage, p.StateSerial = "", 0 },
-			wantErr: []string{"serial 0, now 7"}},
+		// Another apply (a shard beside this one) wrote other functions'
+		// records: the serial moved, this plan's functions did not.
+		{name: "other functions released since", now: func(p *Plan) { p.StateSerial = 8 }},
+		{name: "saved before any state existed, other functions released since", saved: func(p *Plan) { p.StateLineage, p.StateSerial = "", 0 }},
+		{name: "environment changed", now: func(p *Plan) { p.Environment = "prod" }, wantErr: []string{`it was made for environment "", this is "prod"`}},
+		{name: "a function's record changed", now: func(p *Plan) { p.StateSerial, p.Functions[0].StateRecord = 8, "r-api-2" },
+			wantErr: []string{"api's state record changed since the plan (another apply released or resumed it)"}},
+		{name: "a function got a record", now: func(p *Plan) { p.Functions[1].StateRecord = "r-worker" },
+			wantErr: []string{"worker's state record changed since the plan"}},
 		{name: "code fingerprint changed", now: func(p *Plan) { p.Functions[1].CodeFingerprint = "c-worker-2" }, wantErr: []string{"worker's files changed since the plan"}},
 		{name: "deps fingerprint changed", now: func(p *Plan) { p.Functions[0].DepsFingerprint = "d-api-2" }, wantErr: []string{"api's files changed since the plan"}},
 		{name: "function no longer planned", now: func(p *Plan) { p.Functions = p.Functions[:1] }, wantErr: []string{"worker is no longer planned"}},
-		{name: "several reasons at once", now: func(p *Plan) { p.ManifestHash, p.StateSerial = "m2", 9 },
-			wantErr: []string{"the saved plan is stale: the manifest (or a variable) changed; the state changed since (serial 7, now 9)", "make a new one with `lambdas plan --out FILE`"}},
+		{name: "several reasons at once", now: func(p *Plan) { p.ManifestHash, p.Functions[1].StateRecord = "m2", "r-worker" },
+			wantErr: []string{"the saved plan is stale: the manifest (or a variable) changed; worker's state record changed since the plan", "make a new one with `lambdas plan --out FILE`"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,4 +22,7 @@ type Live struct {
 	// GetFunction, which does not tell them).
 	Weights     map[string]float64 `json:"routing_weights,omitempty"`
 	WeightsRead bool               `json:"-"`
+	// AliasDescription is the alias's description, read with the weights:
+	// lambdas writes the release label there.
+	AliasDescription string `json:"alias_description,omitempty"`
 }

@@ -11,8 +11,11 @@ import (
 )
 
 // FormatVersion is the version of the plan's JSON shape (views and plan
-// files). 2: typed step parameters, the region, drift.
-const FormatVersion = 2
+// files). 2: typed step parameters, the region, drift. 3: each function's
+// state record revision (a saved plan is stale when one of its functions'
+// records changed, not when the state's serial did), the environment and
+// the release label.
+const FormatVersion = 3
 
 // Change is what happens to a function.
 type Change string
@@ -164,6 +167,10 @@ type FunctionPlan struct {
 	// Drift says how the live function differs from the state's record,
 	// when the plan was refreshed from AWS.
 	Drift []string `json:"drift,omitempty"`
+	// StateRecord is the revision of the function's record in the state the
+	// plan was made from ("" when it had none): a saved plan is stale when
+	// it changed, whatever happened to the other functions' records.
+	StateRecord string `json:"state_record,omitempty"`
 
 	// Package is what the zip will hold. It is not part of the JSON: a
 	// saved plan is applied only when a fresh plan has the same
@@ -232,22 +239,27 @@ type Summary struct {
 // Plan is the whole plan. Saved to a file it also pins what it was made from,
 // so that apply refuses it once the repository, manifest or state moved on.
 type Plan struct {
-	FormatVersion int            `json:"format_version"`
-	ToolVersion   string         `json:"tool_version"`
-	Project       string         `json:"project"`
-	Region        string         `json:"region,omitempty"`
-	ManifestHash  string         `json:"manifest_hash"`
-	Head          string         `json:"head"`
-	Branch        string         `json:"branch,omitempty"`
-	Dirty         bool           `json:"dirty"`
-	Shallow       bool           `json:"shallow,omitempty"`
-	Refreshed     bool           `json:"refreshed,omitempty"` // live functions were read from AWS
-	StateLineage  string         `json:"state_lineage"`
-	StateSerial   int64          `json:"state_serial"`
-	Targets       []string       `json:"targets,omitempty"`
-	Functions     []FunctionPlan `json:"functions"`
-	Summary       Summary        `json:"summary"`
-	Notes         []string       `json:"notes,omitempty"`
+	FormatVersion int    `json:"format_version"`
+	ToolVersion   string `json:"tool_version"`
+	Project       string `json:"project"`
+	Region        string `json:"region,omitempty"`
+	ManifestHash  string `json:"manifest_hash"`
+	Head          string `json:"head"`
+	Branch        string `json:"branch,omitempty"`
+	// Environment is the manifest's environment the plan is for ("" when
+	// the manifest declares none).
+	Environment string `json:"environment,omitempty"`
+	// ReleaseLabel names the release: the tag at HEAD, else the commit.
+	ReleaseLabel string         `json:"release_label,omitempty"`
+	Dirty        bool           `json:"dirty"`
+	Shallow      bool           `json:"shallow,omitempty"`
+	Refreshed    bool           `json:"refreshed,omitempty"` // live functions were read from AWS
+	StateLineage string         `json:"state_lineage"`
+	StateSerial  int64          `json:"state_serial"`
+	Targets      []string       `json:"targets,omitempty"`
+	Functions    []FunctionPlan `json:"functions"`
+	Summary      Summary        `json:"summary"`
+	Notes        []string       `json:"notes,omitempty"`
 }
 
 // HasChanges reports whether applying the plan would do anything.

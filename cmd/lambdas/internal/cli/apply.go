@@ -65,9 +65,11 @@ error, or interrupted.`,
 	fl.BoolVar(&f.autoApprove, "auto-approve", false, "do not ask for confirmation (required when not on a terminal)")
 	fl.IntVar(&f.Parallelism, "parallelism", 10, "functions released at once")
 	fl.BoolVar(&f.FailFast, "fail-fast", false, "stop starting new functions after the first failure")
-	fl.DurationVar(&f.LockTimeout, "lock-timeout", 0, "how long to wait for the state lock held by another run")
+	fl.DurationVar(&f.LockTimeout, "lock-timeout", 0, "how long to wait for the lock of a function another run is releasing (0: do not wait)")
 	fl.StringVar(&f.progress, "progress", "auto", "progress view: auto, bars, lines or json")
 	fl.BoolVar(&f.AllowDirty, "allow-dirty", false, "release uncommitted changes")
+	fl.StringVar(&f.Shard, "shard", "", "apply only shard `i/N` of the changed functions (as lambdas plan --format github-matrix --shards N splits them); its Lambda calls are paced at 1/N of the quotas")
+	fl.BoolVar(&f.Force, "force", false, "release even where the manifest's release rule (release { branch | tag }) refuses")
 	fl.BoolVar(&f.Refresh, "refresh", true, "read the functions the plan leaves alone from AWS and bring back what drifted (a saved plan is applied as it was made)")
 	return cmd
 }

@@ -413,9 +413,9 @@ func TestApplySavedPlan(t *testing.T) {
 		t.Fatalf("apply of a fresh plan: %s%s", out, errOut)
 	}
 	w.checkAliases()
-	// Applied once, the plan is stale: the state moved on.
+	// Applied once, the plan is stale: its functions' records moved on.
 	code, _, errOut = w.run("apply", planFile)
-	if code != 1 || !strings.Contains(errOut, "the state changed since") {
+	if code != 1 || !strings.Contains(errOut, "orders's state record changed since the plan") {
 		t.Errorf("a used plan was accepted again (exit %d): %s", code, errOut)
 	}
 }

@@ -17,6 +17,7 @@ type planFlags struct {
 	detailedExitcode bool
 	format           string
 	refresh          bool
+	shards           int
 }
 
 func newPlanCmd(g *globals) *cobra.Command {
@@ -49,10 +50,18 @@ Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes
 				}
 			}
 			format := f.format
-			if g.json {
+			if g.json && format != "github-matrix" {
 				format = "json"
 			}
+			if (format == "github-matrix") != (f.shards > 0) {
+				return usageError{fmt.Errorf("--format github-matrix and --shards N go together: lambdas plan --format github-matrix --shards 4")}
+			}
 			switch format {
+			case "github-matrix":
+				var mx operation.Matrix
+				if mx, err = operation.GitHubMatrix(p, f.shards); err == nil {
+					err = writeJSONLine(g.stdout, mx)
+				}
 			case "json":
 				err = writeJSON(g.stdout, p)
 			case "markdown", "md":
@@ -63,7 +72,7 @@ Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes
 					fmt.Fprintf(g.stdout, "\nSaved the plan to %s. Apply exactly this plan with:\n    lambdas apply %s\n", f.out, f.out)
 				}
 			default:
-				return fmt.Errorf("--format %q: use human, json or markdown", f.format)
+				return fmt.Errorf("--format %q: use human, json, markdown or github-matrix", f.format)
 			}
 			if err != nil {
 				return err
@@ -77,7 +86,8 @@ Exit codes: 0 ok, 1 error; with --detailed-exitcode 0 no changes, 2 changes
 	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "plan only functions whose label or name matches this glob (repeatable)")
 	cmd.Flags().StringVar(&f.out, "out", "", "save the plan to `FILE` for `lambdas apply FILE`")
 	cmd.Flags().BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when none, 1 on error")
-	cmd.Flags().StringVar(&f.format, "format", "human", "output format: human, json or markdown")
+	cmd.Flags().StringVar(&f.format, "format", "human", "output format: human, json, markdown, or github-matrix (with --shards: a GitHub Actions strategy.matrix, one job per shard)")
+	cmd.Flags().IntVar(&f.shards, "shards", 0, "with --format github-matrix: split the changed functions into `N` balanced shards for `lambdas apply --shard i/N`")
 	cmd.Flags().BoolVar(&f.refresh, "refresh", false, "read the live functions from AWS and plan to bring back what drifted from the state")
 	return cmd
 }

@@ -47,6 +47,7 @@ type globals struct {
 	manifest string
 	vars     []string
 	varFiles []string
+	env      string
 	json     bool
 	noColor  bool
 
@@ -88,10 +89,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	pf.StringVar(&g.manifest, "manifest", "lambdas.hcl", "the manifest `file`")
 	pf.StringArrayVar(&g.vars, "var", nil, "set a manifest variable (`name=value`, repeatable)")
 	pf.StringArrayVar(&g.varFiles, "var-file", nil, "read manifest variables from an HCL `file` (repeatable)")
+	pf.StringVar(&g.env, "env", "", "the manifest's environment `name` (default $LAMBDAS_ENV): its state, variables and release rule")
 	pf.BoolVar(&g.json, "json", false, "print machine-readable JSON")
 	pf.BoolVar(&g.noColor, "no-color", false, "never color the output")
 
-	root.AddCommand(newVersionCmd(g), newValidateCmd(g), newPlanCmd(g), newApplyCmd(g), newPackageCmd(g), newStatusCmd(g), newStateCmd(g))
+	root.AddCommand(newVersionCmd(g), newValidateCmd(g), newPlanCmd(g), newApplyCmd(g), newPackageCmd(g), newStatusCmd(g), newStateCmd(g), newForceUnlockCmd(g))
 	root.AddCommand(newIAMPolicyCmd(g)) // iam_policy.go
 
 	err := root.ExecuteContext(ctx)
@@ -147,7 +149,10 @@ func (g *globals) loadManifest() (*manifest.Manifest, *planner.Repo, error) {
 		return nil, nil, fmt.Errorf("no manifest at %s; %s", path, hint)
 	}
 	repo, repoErr := planner.OpenRepo(filepath.Dir(abs))
-	opts := manifest.Options{Vars: map[string]string{}, VarFiles: g.varFiles, LookupEnv: g.getenv}
+	opts := manifest.Options{Vars: map[string]string{}, VarFiles: g.varFiles, LookupEnv: g.getenv, Environment: g.env}
+	if opts.Environment == "" {
+		opts.Environment, _ = g.getenv("LAMBDAS_ENV")
+	}
 	if repoErr == nil {
 		opts.RepoRoot = repo.Root
 	}
@@ -165,6 +170,7 @@ func (g *globals) loadManifest() (*manifest.Manifest, *planner.Repo, error) {
 	if diags.HasErrors() {
 		return nil, nil, &exitError{code: 1}
 	}
+	g.redact(m.Secrets())
 	if repoErr != nil {
 		return m, nil, repoErr
 	}
@@ -184,7 +190,7 @@ func (g *globals) color(w io.Writer) bool {
 
 // isTerminal reports whether stdin, stdout or stderr (any *os.File) is a terminal.
 func isTerminal(stream any) bool {
-	f, ok := stream.(*os.File)
+	f, ok := unwrapWriter(stream).(*os.File)
 	if !ok {
 		return false
 	}

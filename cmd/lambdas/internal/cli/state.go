@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdas-dev/lambdas/cmd/lambdas/internal/operation"
+	"github.com/lambdas-dev/lambdas/planner"
 	"github.com/lambdas-dev/lambdas/planner/plan"
 	"github.com/lambdas-dev/lambdas/state"
 )
@@ -47,7 +48,19 @@ does not redeploy all of them. It refuses a dirty tree.`,
 			if err != nil {
 				return err
 			}
-			return operation.WithStateLock(cmd.Context(), m, "mark-released", lockTimeout, func(sm *state.Manager) error {
+			fns, err := planner.Select(m.Functions, targets)
+			if err != nil {
+				return err
+			}
+			backend, err := operation.StateBackend(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			labels := make([]string, len(fns))
+			for i, f := range fns {
+				labels[i] = f.Label
+			}
+			return operation.WithFunctionLocks(cmd.Context(), backend, "mark-released", labels, lockTimeout, func(sm *state.Manager) error {
 				p, err := operation.Plan(operation.Inputs{Manifest: m, Repo: repo, ToolVersion: Version()}, sm.Snapshot(), targets)
 				if err != nil {
 					return err

@@ -66,7 +66,7 @@ Exit codes: 0 every function in sync (or not released yet), 2 drift,
 func renderStatus(g *globals, out []operation.FunctionStatus, drifted int) {
 	c := palette{g.color(g.stdout)}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FUNCTION\tALIAS\tVERSION\tLIVE CODESHA256\tCOMMIT\tSTATUS")
+	fmt.Fprintln(tw, "FUNCTION\tALIAS\tVERSION\tRELEASE\tLIVE CODESHA256\tCOMMIT\tSTATUS")
 	for _, s := range out {
 		version := s.AliasVersion
 		for v, w := range s.Weights {
@@ -81,7 +81,11 @@ func renderStatus(g *globals, out []operation.FunctionStatus, drifted int) {
 		case operation.StatusNotReleased:
 			st = "not released yet"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Alias, version, s.LiveCodeSha256, plan.ShortHash(s.Commit), st)
+		release := s.Release
+		if release == "" {
+			release = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Alias, version, release, s.LiveCodeSha256, plan.ShortHash(s.Commit), st)
 	}
 	tw.Flush()
 	if drifted > 0 {

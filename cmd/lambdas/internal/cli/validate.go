@@ -2,8 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lambdas-dev/lambdas/manifest"
 )
 
 func newValidateCmd(g *globals) *cobra.Command {
@@ -45,6 +48,11 @@ func newValidateCmd(g *globals) *cobra.Command {
 				return writeJSON(g.stdout, out)
 			}
 			fmt.Fprintf(g.stdout, "The manifest %s is valid: project %s, %d %s.\n", g.manifest, m.Project.Name, len(m.Functions), plural(len(m.Functions), "function", "functions"))
+			if m.Environment != "" {
+				fmt.Fprintf(g.stdout, "Environment %s: state %s.\n", m.Environment, stateName(m))
+			} else if len(m.Environments) > 0 {
+				fmt.Fprintf(g.stdout, "Environments: %s (choose one with --env NAME).\n", strings.Join(m.Environments, ", "))
+			}
 			for _, f := range m.Functions {
 				fmt.Fprintf(g.stdout, "  %-24s %-28s %-12s %-7s %s\n", f.Label, f.Name, f.Runtime, f.Architecture, f.Source)
 			}
@@ -58,4 +66,12 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// stateName is where the manifest's state lives, for messages.
+func stateName(m *manifest.Manifest) string {
+	if loc := m.Project.StateS3; loc != nil {
+		return "s3://" + loc.Bucket + "/" + loc.Prefix
+	}
+	return m.Project.StateFile
 }

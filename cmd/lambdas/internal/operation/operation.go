@@ -7,6 +7,9 @@ package operation
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,12 +32,43 @@ type Inputs struct {
 	Manifest    *manifest.Manifest
 	Repo        *planner.Repo
 	ToolVersion string
+	// Getenv reads the environment (nil: os.LookupEnv): the CI variables
+	// that say which branch or tag a detached checkout is.
+	Getenv func(string) (string, bool)
 }
 
-// StateBackend returns where the manifest's state lives.
-func StateBackend(m *manifest.Manifest) (*state.LocalFile, error) {
-	if m.Project.StateS3 != nil {
-		return nil, fmt.Errorf("project.state = s3://%s/%s: state in S3 is not supported by this version of lambdas yet; use a local path (the default is .lambdas/state.json)", m.Project.StateS3.Bucket, m.Project.StateS3.Prefix)
+func (in Inputs) getenv() func(string) (string, bool) {
+	if in.Getenv != nil {
+		return in.Getenv
+	}
+	return os.LookupEnv
+}
+
+// StateStore is a state backend as the operations use it: the document,
+// written conditionally, and a lock per function.
+type StateStore interface {
+	state.Store
+	state.FunctionLocker
+}
+
+// StateBackend returns where the manifest's state lives: the local file, or
+// the S3 object (its client made from the AWS configuration, in
+// project.state_region or the project's region). A manifest that declares
+// environments has one state per environment: it must be chosen.
+func StateBackend(ctx context.Context, m *manifest.Manifest) (StateStore, error) {
+	if len(m.Environments) > 0 && m.Environment == "" {
+		return nil, fmt.Errorf("%s declares environments (%s), each with its own state: choose one with --env NAME (or LAMBDAS_ENV)", filepath.Base(m.File), strings.Join(m.Environments, ", "))
+	}
+	if loc := m.Project.StateS3; loc != nil {
+		cfg, s3Opts, err := LoadAWS(ctx, m)
+		if err != nil {
+			return nil, fmt.Errorf("state %s: %w", "s3://"+loc.Bucket+"/"+loc.Prefix, err)
+		}
+		if r := m.Project.StateRegion; r != "" {
+			cfg.Region = r
+		}
+		return &state.S3{Client: s3.NewFromConfig(cfg, s3Opts...), Bucket: loc.Bucket, Key: loc.Prefix,
+			ExpectedBucketOwner: m.Project.StateBucketOwner, KMSKeyID: m.Project.StateKMSKey}, nil
 	}
 	display := m.Project.StateFile
 	if rel, err := filepath.Rel(m.Dir, m.Project.StateFile); err == nil && !strings.HasPrefix(rel, "..") {
@@ -45,32 +79,68 @@ func StateBackend(m *manifest.Manifest) (*state.LocalFile, error) {
 
 // LoadState reads the state without locking it (plan, status).
 func LoadState(ctx context.Context, m *manifest.Manifest) (*state.Manager, error) {
-	backend, err := StateBackend(m)
+	backend, err := StateBackend(ctx, m)
 	if err != nil {
 		return nil, err
 	}
 	return state.Load(ctx, backend)
 }
 
-// WithStateLock runs fn with the state locked and freshly loaded.
-func WithStateLock(ctx context.Context, m *manifest.Manifest, operation string, timeout time.Duration, fn func(*state.Manager) error) error {
-	backend, err := StateBackend(m)
-	if err != nil {
-		return err
-	}
-	lockCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+// managerOptions: S3 writes are batched (one write per finished function:
+// a write is a round trip); the local file is written after every step.
+func managerOptions(b StateStore) state.Options {
+	_, s3 := b.(*state.S3)
+	return state.Options{Batch: s3}
+}
+
+// NewLockInfo says who takes a lock: the user, the process and the host,
+// and the CI job when there is one, with a fresh lock ID.
+func NewLockInfo(operation string) state.LockInfo {
+	var id [8]byte
+	_, _ = rand.Read(id[:])
 	host, _ := os.Hostname()
-	unlock, err := backend.Lock(lockCtx, state.LockInfo{ID: fmt.Sprintf("%d", os.Getpid()), Operation: operation, Who: fmt.Sprintf("pid %d on %s", os.Getpid(), host), Created: time.Now().UTC()})
+	who := os.Getenv("USER")
+	if who == "" {
+		who = "someone"
+	}
+	who = fmt.Sprintf("%s (pid %d)", who, os.Getpid())
+	switch {
+	case os.Getenv("GITHUB_RUN_ID") != "":
+		who = fmt.Sprintf("GitHub Actions %s run %s attempt %s, job %s (pid %d)", os.Getenv("GITHUB_REPOSITORY"), os.Getenv("GITHUB_RUN_ID"), os.Getenv("GITHUB_RUN_ATTEMPT"), os.Getenv("GITHUB_JOB"), os.Getpid())
+	case os.Getenv("CI_JOB_ID") != "":
+		who = fmt.Sprintf("GitLab CI job %s (pid %d)", os.Getenv("CI_JOB_ID"), os.Getpid())
+	case os.Getenv("CODEBUILD_BUILD_ID") != "":
+		who = fmt.Sprintf("CodeBuild %s (pid %d)", os.Getenv("CODEBUILD_BUILD_ID"), os.Getpid())
+	}
+	return state.LockInfo{ID: hex.EncodeToString(id[:]), Operation: operation, Who: who, Host: host, Created: time.Now().UTC()}
+}
+
+// WithFunctionLocks runs fn with the functions' locks held and the state
+// freshly loaded, and then writes what fn left unwritten. The locks are
+// released in every case, even after Ctrl-C.
+func WithFunctionLocks(ctx context.Context, backend StateStore, operation string, labels []string, timeout time.Duration, fn func(*state.Manager) error) (err error) {
+	unlock, err := backend.LockFunctions(ctx, labels, NewLockInfo(operation), timeout)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	sm, err := state.Load(ctx, backend)
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if uerr := unlock(uctx); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("release the locks: %w", uerr))
+		}
+	}()
+	sm, err := state.LoadWith(ctx, backend, managerOptions(backend))
 	if err != nil {
 		return err
 	}
-	return fn(sm)
+	err = fn(sm)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	if ferr := sm.Flush(fctx); ferr != nil {
+		err = errors.Join(err, ferr)
+	}
+	return err
 }
 
 // Plan plans from a manifest, repository and state already loaded.
@@ -79,6 +149,11 @@ func Plan(in Inputs, doc *state.Document, targets []string) (*plan.Plan, error) 
 	if err != nil {
 		return nil, err
 	}
+	ref, err := CurrentRef(in.Repo, in.getenv())
+	if err != nil {
+		return nil, err
+	}
+	p.Environment, p.ReleaseLabel = in.Manifest.Environment, ReleaseLabel(in.Manifest, ref, p.Dirty)
 	for _, f := range p.Functions {
 		if f.HasStep(plan.StepBuildDependencies) {
 			// Said at plan time, so nobody learns it from a broken function.

@@ -44,7 +44,10 @@ func MakePlan(ctx context.Context, in Inputs, doc *state.Document, o PlanOptions
 type awsConn struct {
 	in              Inputs
 	getFunctionRate float64
-	retry           executor.RetryPolicy
+	// share > 1 paces at 1/share of the quotas: the shards of a CI matrix
+	// run at once against one account's quotas.
+	share int
+	retry executor.RetryPolicy
 
 	cfg    aws.Config
 	s3Opts []func(*s3.Options)
@@ -60,7 +63,12 @@ func (c *awsConn) lambda(ctx context.Context) (*executor.Lambda, error) {
 		return nil, err
 	}
 	c.cfg, c.s3Opts = cfg, s3Opts
-	c.client = executor.NewLambda(cfg, executor.QuotasFor(c.in.Manifest, c.getFunctionRate), c.retry)
+	q := executor.QuotasFor(c.in.Manifest, c.getFunctionRate)
+	if c.share > 1 {
+		q.ControlPlane /= float64(c.share)
+		q.GetFunction /= float64(c.share)
+	}
+	c.client = executor.NewLambda(cfg, q, c.retry)
 	return c.client, nil
 }
 

@@ -26,13 +26,17 @@ type FunctionStatus struct {
 	Weights      map[string]float64 `json:"routing_weights,omitempty"`
 	// LiveCodeSha256 is the CodeSha256 of the version the alias points at;
 	// LatestCodeSha256 is $LATEST's.
-	LiveCodeSha256   string   `json:"live_code_sha256,omitempty"`
-	LatestCodeSha256 string   `json:"latest_code_sha256,omitempty"`
-	StateVersion     string   `json:"state_version,omitempty"`
-	StateSha256      string   `json:"state_code_sha256,omitempty"`
-	Commit           string   `json:"released_commit,omitempty"`
-	Drift            []string `json:"drift"`
-	Error            string   `json:"error,omitempty"`
+	LiveCodeSha256   string `json:"live_code_sha256,omitempty"`
+	LatestCodeSha256 string `json:"latest_code_sha256,omitempty"`
+	StateVersion     string `json:"state_version,omitempty"`
+	StateSha256      string `json:"state_code_sha256,omitempty"`
+	Commit           string `json:"released_commit,omitempty"`
+	// Release is the release label the alias runs (the tag, or the
+	// commit), from the alias description lambdas wrote; "" when the alias
+	// was not moved by lambdas.
+	Release string   `json:"release,omitempty"`
+	Drift   []string `json:"drift"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // StatusOptions select the functions.
@@ -81,6 +85,7 @@ func Status(ctx context.Context, in Inputs, o StatusOptions) ([]FunctionStatus, 
 		}
 		live := r.Live
 		s.AliasVersion, s.Weights, s.LiveCodeSha256, s.LatestCodeSha256 = live.AliasVersion, live.Weights, live.AliasCodeSha256, live.CodeSha256
+		s.Release = executor.ReleaseLabelOf(live.AliasDescription)
 		switch {
 		case rec == nil || rec.Version == "":
 			if live.Exists && live.AliasExists {
