@@ -193,9 +193,9 @@ func TestActionRuns(t *testing.T) {
 	}{
 		{name: "validate", inputs: map[string]string{"command": "validate"}, wantCode: "0"},
 		{name: "plan with changes allowed", inputs: map[string]string{
-			"command": `plan --format markdown --detailed-exitcode --target "or*" --var 'env=qa'`, "output-file": "plan.md", "allowed-exit-codes": "0, 2"},
+			"command": `plan --format markdown --detailed-exitcode --target "or*" --env qa`, "output-file": "plan.md", "allowed-exit-codes": "0, 2"},
 			wantCode: "2", wantOutput: "### lambdas plan: shop"},
-		{name: "plan with changes not allowed", inputs: map[string]string{"command": "plan --detailed-exitcode"}, wantFail: true, wantCode: "2"},
+		{name: "plan with changes not allowed", inputs: map[string]string{"command": "plan --detailed-exitcode --env qa"}, wantFail: true, wantCode: "2"},
 		{name: "a command line is never run by a shell", inputs: map[string]string{"command": `validate $(touch pwned) ; touch pwned2`}, wantFail: true, wantCode: "1",
 			check: func(t *testing.T, log string) {
 				for _, f := range []string{"pwned", "pwned2"} {
@@ -340,6 +340,15 @@ project {
   name   = "shop"
   region = "us-east-1"
 }
+environment "qa" {
+  state     = ".lambdas/qa/state.json"
+  variables = { env = "qa" }
+}
+environment "production" {
+  state     = ".lambdas/production/state.json"
+  variables = { env = "prod" }
+  release { tag = "v*" }
+}
 function "orders" {
   function_name = "${var.env}-orders"
   source        = "functions/orders"
@@ -354,8 +363,6 @@ function "web" {
 `,
 		"functions/orders/app.py": "def handler(event, context):\n    return 1\n",
 		"functions/web/index.js":  "exports.handler = async () => 1;\n",
-		"envs/qa.hcl":             "env = \"qa\"\n",
-		"envs/production.hcl":     "env = \"prod\"\n",
 		".gitignore":              "plan.md\n",
 	}
 	for name, content := range files {
@@ -411,7 +418,7 @@ func TestGitHubWorkflow(t *testing.T) {
 	for name, want := range map[string]string{
 		"LAMBDAS_PLAN_MARKDOWN": "plan --format markdown",
 		"LAMBDAS_PLAN_MATRIX":   "plan --format github-matrix --shards",
-		"LAMBDAS_APPLY_SHARD":   "apply --auto-approve --shard",
+		"LAMBDAS_APPLY_SHARD":   "apply --auto-approve --lock-timeout 15m --shard",
 	} {
 		if !strings.Contains(w.Env[name], want) {
 			t.Errorf("env %s = %q, want it to hold %q", name, w.Env[name], want)
@@ -583,8 +590,8 @@ func TestBuildspec(t *testing.T) {
 		t.Errorf("build does not apply:\n%s", all("build"))
 	}
 	for _, phase := range []string{"pre_build", "build"} {
-		if !strings.Contains(all(phase), `--var-file "${LAMBDAS_VAR_FILES}/${LAMBDAS_ENVIRONMENT}.hcl"`) {
-			t.Errorf("%s does not pick the environment's var file", phase)
+		if !strings.Contains(all(phase), `--env "${LAMBDAS_ENVIRONMENT}"`) {
+			t.Errorf("%s does not pick the environment", phase)
 		}
 	}
 }
