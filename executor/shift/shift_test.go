@@ -50,7 +50,7 @@ type fakeLambda struct {
 	aliases  map[string]*fakeAlias // "fn/alias"
 	versions map[string]string     // "fn:version" → State
 	seq      int
-	moves    []string // "fn → primary +{v: w}"
+	moves    []string         // "fn → primary +{v: w}"
 	fail     map[string]error // fn → error for its next UpdateAlias
 }
 
