@@ -430,7 +430,8 @@ func steps(m *manifest.Manifest, f *manifest.Function, fp plan.FunctionPlan, cod
 		reason := fmt.Sprintf("point alias %s at the new version (%s)", f.Alias, strategy)
 		if !code && !deps && fp.Previous != nil {
 			a.Version = fp.Previous.Version
-			reason = fmt.Sprintf("point alias %s at the released version %s (%s)", f.Alias, a.Version, strategy)
+			a.Strategy = plan.AllAtOnce // nothing new to shift to: back at once
+			reason = fmt.Sprintf("point alias %s at the released version %s (%s)", f.Alias, a.Version, a.Strategy)
 		} else if code || deps {
 			reason = rolloutStep(f, a, reason)
 		}

@@ -2,11 +2,13 @@ package planner
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 
 	"github.com/lambdas-dev/lambdas/manifest"
 	"github.com/lambdas-dev/lambdas/planner/plan"
+	"github.com/lambdas-dev/lambdas/state"
 )
 
 // smokeStep is the test invoke of the new version before it takes traffic.
@@ -43,4 +45,35 @@ func rolloutStep(f *manifest.Function, a *plan.AliasParams, reason string) strin
 		reason += fmt.Sprintf("; rollout group %s moves together", a.Group)
 	}
 	return reason + " (a first release moves at once)"
+}
+
+// rolloutCode reports whether sha is the code of the function's rollout in
+// progress or rolled back: $LATEST runs the new version's code from its
+// update on, while the record is still the release before.
+func rolloutCode(rec *state.Function, sha string) bool {
+	ro := rec.Rollout
+	return ro != nil && ro.Status != state.RolloutCompleted && ro.CodeSha256 != "" && ro.CodeSha256 == sha
+}
+
+// rolloutDrift compares an alias's weights with the rollout in progress:
+// the new version at the recorded weight, nothing else.
+func rolloutDrift(ro *state.Rollout, alias string, live map[string]float64) []string {
+	want := map[string]float64{}
+	if ro.Weight > 0 {
+		want[ro.NewVersion] = ro.Weight
+	}
+	same := len(live) == len(want)
+	for v, w := range want {
+		if got, ok := live[v]; !ok || math.Abs(got-w) > 1e-9 {
+			same = false
+		}
+	}
+	if same {
+		return nil
+	}
+	routes := "no other version"
+	if len(live) > 0 {
+		routes = weights(live)
+	}
+	return []string{fmt.Sprintf("alias %s routes %s, the rollout records version %s at %s", alias, routes, ro.NewVersion, big.NewFloat(ro.Weight*100).Text('g', 6)+"%")}
 }
