@@ -477,3 +477,10 @@ func (e *Executor) prepared(r *release, res FunctionResult, start time.Time) Fun
 	res.Duration = time.Since(start)
 	return res
 }
+
+// Graceful returns the context a command that moves aliases works under
+// (promote, rollback): a signal on ctx stops anything new from starting,
+// and the calls under way get Grace to finish and be recorded.
+func Graceful(ctx context.Context) (context.Context, context.CancelFunc) {
+	return graceful(ctx, Grace)
+}

@@ -86,7 +86,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	pf.BoolVar(&g.json, "json", false, "print machine-readable JSON")
 	pf.BoolVar(&g.noColor, "no-color", false, "never color the output")
 
-	root.AddCommand(newVersionCmd(g), newValidateCmd(g), newPlanCmd(g), newApplyCmd(g), newPackageCmd(g), newStatusCmd(g), newStateCmd(g))
+	root.AddCommand(newVersionCmd(g), newValidateCmd(g), newPlanCmd(g), newApplyCmd(g), newPackageCmd(g), newStatusCmd(g), newStateCmd(g),
+		newPromoteCmd(g), newRollbackCmd(g), newLogsCmd(g)) // rollouts: promote.go, logs.go
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {
