@@ -318,13 +318,42 @@ func (e *Executor) shiftUnit(ctx context.Context, u *unit, work []*release, resu
 		}
 		return ""
 	}
+	// The state may have moved since the pipelines read it: another
+	// member's --supersede rolled back the rollout this one would resume.
+	d := e.state.Snapshot()
+	resume, fresh := "", false
+	for _, i := range u.members {
+		r := work[i]
+		r.prev = d.Functions[r.fn.Label]
+		if ro := r.prev.Rollout; r.resumeRollout != "" && (!ro.InProgress() || ro.ID != r.resumeRollout || ro.NewVersion != r.version) {
+			r.resumeRollout = ""
+		}
+		if r.resumeRollout != "" {
+			resume = r.resumeRollout
+		} else {
+			fresh = true
+		}
+	}
+	if resume != "" && fresh {
+		// New members join a group whose rollout is in flight: it starts
+		// again, all together.
+		if _, err := e.engine().Rollback(ctx, shift.AdvanceOptions{IDs: []string{resume}}, "restarted with the other members of "+u.name); err != nil {
+			for _, i := range u.members {
+				results[i] = e.endShift(work[i], results[i], StatusFailed, fmt.Sprintf("restart the rollout of %s: %v", u.name, err))
+			}
+			return ""
+		}
+		d = e.state.Snapshot()
+		for _, i := range u.members {
+			work[i].resumeRollout, work[i].prev = "", d.Functions[work[i].fn.Label]
+		}
+		resume = ""
+	}
 	var members []shift.Member
 	var atOnce []int
-	resume := ""
 	for _, i := range u.members {
 		r := work[i]
 		if r.resumeRollout != "" {
-			resume = r.resumeRollout
 			continue
 		}
 		m, gradual, err := e.member(ctx, r)
@@ -483,4 +512,12 @@ func (e *Executor) prepared(r *release, res FunctionResult, start time.Time) Fun
 // and the calls under way get Grace to finish and be recorded.
 func Graceful(ctx context.Context) (context.Context, context.CancelFunc) {
 	return graceful(ctx, Grace)
+}
+
+// rolloutCode reports whether $LATEST running sha is what the state
+// expects: the code of a rollout in flight or rolled back (its update made
+// $LATEST run it, while the record is the release before).
+func rolloutCode(p *state.Function, sha string) bool {
+	ro := p.Rollout
+	return ro != nil && ro.Status != state.RolloutCompleted && ro.CodeSha256 != "" && ro.CodeSha256 == sha
 }

@@ -1031,8 +1031,13 @@ func (e *Engine) RollbackRelease(ctx context.Context, t Target, why string) (fro
 	if rev, err = e.moveBack(ctx, f.FunctionName, t.Alias, to, rev); err != nil {
 		return from, to, fmt.Errorf("%s: %w", t.Label, err)
 	}
-	now := e.now().UTC()
+	// $LATEST keeps running the newer code: the record says so, so that it
+	// is not taken for drift.
 	latest := f.CodeSha256
+	if cur, err := e.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(f.FunctionName)}); err == nil && cur.Configuration != nil {
+		latest = aws.ToString(cur.Configuration.CodeSha256)
+	}
+	now := e.now().UTC()
 	err = e.State.Update(context.WithoutCancel(ctx), func(d *state.Document) error {
 		f := d.Functions[t.Label]
 		f.Rollout = &state.Rollout{ID: newID(), Status: state.RolloutRolledBack, Alias: t.Alias, Strategy: "all-at-once", Steps: []float64{100},
