@@ -58,10 +58,16 @@ commit "webhook: a regression"
 step "CI style: lambdas apply --rollout=start takes the first step and returns"
 "$lambdas" apply --auto-approve --target webhook --rollout=start --progress lines
 "$lambdas" status --target webhook
-traffic 20
+expect '{"status": "rolling-out", "weights": {"3": 0.1}}'
 
 step "lambdas promote, at once: the next step is not due yet, nothing moves"
 "$lambdas" promote
+
+step "lambdas promote, 2 s later: the next step (50%)"
+sleep 2
+"$lambdas" promote
+expect '{"status": "rolling-out", "weights": {"3": 0.5}}'
+traffic 10
 
 step "The errors alarm goes off (SetAlarmState ALARM, as CloudWatch would on the new version's errors)"
 python3 -c 'import boto3; boto3.client("cloudwatch").set_alarm_state(AlarmName="demo-webhook-errors", StateValue="ALARM", StateReason="Errors >= 1 on demo-webhook:live")'

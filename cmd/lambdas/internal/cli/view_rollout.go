@@ -31,7 +31,11 @@ func rolledBackReasons(res *executor.Result) string {
 	var parts []string
 	for _, f := range res.Functions {
 		if f.Status == executor.StatusRolledBack {
-			parts = append(parts, f.Name+": "+f.Error)
+			if strings.HasPrefix(f.Error, f.Name+": ") {
+				parts = append(parts, f.Error)
+			} else {
+				parts = append(parts, f.Name+": "+f.Error)
+			}
 		}
 	}
 	return strings.Join(parts, "; ")
