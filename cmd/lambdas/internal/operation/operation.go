@@ -79,6 +79,7 @@ func Plan(in Inputs, doc *state.Document, targets []string) (*plan.Plan, error) 
 	if err != nil {
 		return nil, err
 	}
+	rolloutNotes(p, doc) // rollout.go
 	for _, f := range p.Functions {
 		if f.HasStep(plan.StepBuildDependencies) {
 			// Said at plan time, so nobody learns it from a broken function.

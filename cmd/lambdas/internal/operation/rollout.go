@@ -12,6 +12,7 @@ import (
 	"github.com/lambdas-dev/lambdas/executor/shift"
 	"github.com/lambdas-dev/lambdas/manifest"
 	"github.com/lambdas-dev/lambdas/planner"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 	"github.com/lambdas-dev/lambdas/state"
 )
 
@@ -257,4 +258,21 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// rolloutNotes says, in the plan, which planned functions have a rollout
+// in flight that apply will go on with, or refuse to release over.
+func rolloutNotes(p *plan.Plan, doc *state.Document) {
+	for _, f := range p.Functions {
+		rec := doc.Functions[f.Name]
+		if f.Change == plan.Unchanged || rec == nil || !rec.Rollout.InProgress() {
+			continue
+		}
+		ro := rec.Rollout
+		if in := rec.InFlight; in != nil && in.CodeFingerprint == f.CodeFingerprint && in.DepsFingerprint == f.DepsFingerprint {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s: the rollout of version %s is in flight (%s): apply goes on with it", f.Name, ro.NewVersion, shift.Percent(ro.Weight*100)))
+			continue
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("%s: a rollout of version %s is in flight (%s): apply refuses to release it again unless --supersede (lambdas promote finishes it, lambdas rollback undoes it)", f.Name, ro.NewVersion, shift.Percent(ro.Weight*100)))
+	}
 }
