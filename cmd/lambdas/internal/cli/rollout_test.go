@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"os/exec"
@@ -501,5 +502,59 @@ func TestKilledRolloutIsRecovered(t *testing.T) {
 	code, out, _ = w.run("plan", "--detailed-exitcode")
 	if code != 2 || !strings.Contains(out, "web") {
 		t.Errorf("after a rollback by hand the plan releases HEAD again (exit %d):\n%s", code, out)
+	}
+}
+
+// TestInterruptedRolloutResumesWithApply interrupts a blocking apply
+// (SIGINT) after the first step: it exits 1 saying the rollout stays in
+// flight, and apply run again goes on with it, publishing nothing anew.
+func TestInterruptedRolloutResumesWithApply(t *testing.T) {
+	t.Setenv("LAMBDAS_VAR_interval", "1s")
+	w := newRolloutWorld(t, rolloutManifest("", canaryDeploy, "web"), "web")
+	bin := filepath.Join(t.TempDir(), "lambdas")
+	buildCLI(t, bin)
+	w.release(2, nil, "web")
+	cmd := exec.Command(bin, "apply", "--auto-approve", "--progress", "lines")
+	cmd.Dir = w.repo
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(w.proxy.AliasMoves()) == 0 {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("no first step:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(out.String(), "interrupted: 1 rollout stays in flight where it stands") {
+		t.Fatalf("exit %v:\n%s", err, out.String())
+	}
+	if got := w.routing("web"); got != "1 +2:0.1" {
+		t.Fatalf("after the interruption: %s", got)
+	}
+	code, planOut, _ := w.run("plan")
+	if code != 0 || !strings.Contains(planOut, "web: the rollout of version 2 is in flight (10%): apply goes on with it") {
+		t.Errorf("plan:\n%s", planOut)
+	}
+	w.proxy.Reset()
+	again := w.mustApply("--progress", "lines")
+	if !strings.Contains(again, "Apply complete: 1 released") || w.routing("web") != "2" {
+		t.Errorf("apply again (alias %s):\n%s", w.routing("web"), again)
+	}
+	for _, r := range w.proxy.Requests() {
+		if r.Operation == "UpdateFunctionCode" || r.Operation == "PublishVersion" || r.Operation == "Invoke" {
+			t.Errorf("the resumed apply redid %s", r.Operation)
+		}
+	}
+	if diff := cmp.Diff([]string{"1 +2:0.5", "2"}, w.moves()["web"]); diff != "" {
+		t.Errorf("the resumed apply's moves (-want +got):\n%s", diff)
 	}
 }

@@ -265,10 +265,14 @@ func contains(list []string, s string) bool {
 func rolloutNotes(p *plan.Plan, doc *state.Document) {
 	for _, f := range p.Functions {
 		rec := doc.Functions[f.Name]
-		if f.Change == plan.Unchanged || rec == nil || !rec.Rollout.InProgress() {
+		if rec == nil || !rec.Rollout.InProgress() {
 			continue
 		}
 		ro := rec.Rollout
+		if f.Change == plan.Unchanged {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s: a rollout of version %s is in flight (%s) though HEAD holds the released code: lambdas rollback undoes it, lambdas promote finishes it", f.Name, ro.NewVersion, shift.Percent(ro.Weight*100)))
+			continue
+		}
 		if in := rec.InFlight; in != nil && in.CodeFingerprint == f.CodeFingerprint && in.DepsFingerprint == f.DepsFingerprint {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s: the rollout of version %s is in flight (%s): apply goes on with it", f.Name, ro.NewVersion, shift.Percent(ro.Weight*100)))
 			continue
