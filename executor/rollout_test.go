@@ -31,9 +31,15 @@ func (f *fakeLambda) Invoke(ctx context.Context, in *lambda.InvokeInput, _ ...fu
 		return nil, err
 	}
 	out := &lambda.InvokeOutput{StatusCode: 200, Payload: []byte(`{"ok":true}`), ExecutedVersion: in.Qualifier}
+	if bad, _ := brokenFunctions.Load(f); bad != nil && bad.(map[string]bool)[name] {
+		out.FunctionError, out.Payload = aws.String("Unhandled"), []byte(`{"errorMessage":"broken"}`)
+	}
 	f.leave("Invoke", out)
 	return out, nil
 }
+
+// brokenFunctions: per fake, the functions whose versions throw when invoked.
+var brokenFunctions sync.Map
 
 // weightsOf is an alias's routing as "version" or "version +new:weight".
 func (f *fakeLambda) weightsOf(name, alias string) string {
@@ -293,5 +299,26 @@ func TestNewReleaseOverARolloutInFlight(t *testing.T) {
 	res = r.apply(ctx, Options{Rollout: RolloutStart}, p2)
 	if res[0].Status != StatusRollingOut || r.sm.Snapshot().Functions["orders"].Rollout.ID != ro.ID {
 		t.Errorf("result: %+v", res[0])
+	}
+}
+
+func TestGroupSmokeTestFailureRollsBackEveryMember(t *testing.T) {
+	r := newShiftRig(t, "a", "b")
+	brokenFunctions.Store(r.fake, map[string]bool{"b-fn": true})
+	t.Cleanup(func() { brokenFunctions.Delete(r.fake) })
+	res := r.apply(context.Background(), Options{}, rolloutPlan("a", "shop", true), rolloutPlan("b", "shop", true))
+	if diff := cmp.Diff(map[string]string{"a": StatusRolledBack, "b": StatusRolledBack}, statuses(res)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(res[0].Error, "the smoke test of b failed") {
+		t.Errorf("a's reason: %s", res[0].Error)
+	}
+	if n := r.fake.count("UpdateAlias"); n != 0 {
+		t.Errorf("%d alias moves", n)
+	}
+	for _, l := range []string{"a", "b"} {
+		if ro := r.sm.Snapshot().Functions[l].Rollout; ro == nil || ro.Status != state.RolloutRolledBack {
+			t.Errorf("%s: rollout %+v", l, ro)
+		}
 	}
 }
