@@ -70,14 +70,21 @@ func (e *rolledBackError) Error() string { return e.reason }
 // a canary or linear move of a new version, a rollout group, or the
 // resumption of a rollout in flight.
 func (e *Executor) shifts(r *release) bool {
+	if !newVersionMove(r) {
+		return false
+	}
+	a := r.plan.Step(plan.StepMoveAlias).Alias
+	return a.Gradual() || a.Group != "" || r.resumeRollout != ""
+}
+
+// newVersionMove reports whether r moves its alias to a version it makes
+// (not an alias-only move back to a released one, which is done at once).
+func newVersionMove(r *release) bool {
 	s := r.plan.Step(plan.StepMoveAlias)
 	if s == nil || s.Alias == nil || s.Alias.Version != "" {
 		return false
 	}
-	if !r.plan.HasStep(plan.StepUpdateCode) && !r.plan.HasStep(plan.StepPublishVersion) {
-		return false
-	}
-	return s.Alias.Gradual() || s.Alias.Group != "" || r.resumeRollout != ""
+	return r.plan.HasStep(plan.StepUpdateCode) || r.plan.HasStep(plan.StepPublishVersion)
 }
 
 // engine is the rollout state machine, wired to this apply's clients, its
@@ -237,7 +244,7 @@ func (e *Executor) shiftPhase(ctx context.Context, work []*release, results []Fu
 	for i, r := range work {
 		s := r.plan.Step(plan.StepMoveAlias)
 		name, group := r.fn.Label, ""
-		if s != nil && s.Alias != nil && s.Alias.Group != "" {
+		if s != nil && s.Alias != nil && s.Alias.Group != "" && newVersionMove(r) {
 			group = s.Alias.Group
 			name = "group " + group
 		} else if !r.deferred {
@@ -285,6 +292,14 @@ func deferredOf(units []*unit, work []*release) []int {
 // shiftUnit starts (or resumes) the rollout of one unit and returns its
 // ID, "" when nothing is in flight.
 func (e *Executor) shiftUnit(ctx context.Context, u *unit, work []*release, results []FunctionResult) string {
+	if stopped(ctx) {
+		for _, i := range u.members {
+			if work[i].deferred {
+				results[i] = e.endShift(work[i], results[i], StatusInterrupted, "interrupted before the alias moved; rerun lambdas apply to resume")
+			}
+		}
+		return ""
+	}
 	var failed, smokeFailed []string
 	for _, i := range u.members {
 		if !work[i].deferred {
@@ -309,12 +324,6 @@ func (e *Executor) shiftUnit(ctx context.Context, u *unit, work []*release, resu
 				continue
 			}
 			results[i] = e.endShift(r, results[i], StatusFailed, fmt.Sprintf("not shifted: rollout group %s has members not released (%s); every member stays on its old version (the new one is published and verified: rerun lambdas apply to resume)", u.group, strings.Join(failed, ", ")))
-		}
-		return ""
-	}
-	if stopped(ctx) {
-		for _, i := range u.members {
-			results[i] = e.endShift(work[i], results[i], StatusInterrupted, "interrupted before the alias moved; rerun lambdas apply to resume")
 		}
 		return ""
 	}

@@ -322,3 +322,19 @@ func TestGroupSmokeTestFailureRollsBackEveryMember(t *testing.T) {
 		}
 	}
 }
+
+func TestAliasOnlyMoveDoesNotHoldItsGroup(t *testing.T) {
+	r := newShiftRig(t, "a", "b")
+	r.fake.mu.Lock()
+	r.fake.fns["b-fn"].aliases["live"].version = "7" // moved outside: the plan moves it back
+	r.fake.mu.Unlock()
+	back := &plan.FunctionPlan{Name: "b", FunctionName: "b-fn", Change: plan.Changed, CodeFingerprint: "fp0", Steps: []plan.Step{
+		{Name: plan.StepMoveAlias, Alias: &plan.AliasParams{Alias: "live", Strategy: plan.AllAtOnce, Version: "1", Group: "shop"}}}}
+	res := r.apply(context.Background(), Options{Rollout: RolloutStart}, rolloutPlan("a", "shop", false), back)
+	if diff := cmp.Diff(map[string]string{"a": StatusRollingOut, "b": StatusReleased}, statuses(res)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if got := r.fake.weightsOf("b-fn", "live"); got != "1" {
+		t.Errorf("b: %s", got)
+	}
+}
