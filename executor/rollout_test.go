@@ -131,11 +131,13 @@ func (r *shiftRig) apply(ctx context.Context, o Options, plans ...*plan.Function
 			}
 		}
 		rel := &release{fn: fn, plan: fp, prev: snap.Functions[fp.Name], head: "c1", resumed: map[plan.StepName]bool{}}
-		path := filepath.Join(r.t.TempDir(), "app.zip")
-		if err := os.WriteFile(path, pkgZip, 0o644); err != nil {
-			r.t.Fatal(err)
+		if fp.HasStep(plan.StepUpdateCode) {
+			path := filepath.Join(r.t.TempDir(), "app.zip")
+			if err := os.WriteFile(path, pkgZip, 0o644); err != nil {
+				r.t.Fatal(err)
+			}
+			rel.zip = &pack.Result{Path: path, Size: int64(len(pkgZip)), CodeSha256: pkgSha}
 		}
-		rel.zip = &pack.Result{Path: path, Size: int64(len(pkgZip)), CodeSha256: pkgSha}
 		work = append(work, rel)
 	}
 	results := make([]FunctionResult, len(work))
