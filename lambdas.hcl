@@ -14,6 +14,11 @@ variable "state" {
   description = "Where the release state lives (the demo points it at a scratch file)."
 }
 
+variable "canary_interval" {
+  default     = "5m"
+  description = "How long each step of webhook's canary runs before the next (the demo sets 2s)."
+}
+
 locals {
   prefix = "${var.env}-"
 }
@@ -101,8 +106,15 @@ function "thumbnails" {
   }
 }
 
-# Node.js 22 without npm dependencies. Weighted rollouts (canary, linear)
-# arrive with traffic shifting; until then the alias moves at once.
+# Node.js 22 without npm dependencies, released as a canary: 10% of the
+# traffic on the new version, then 50%, then all of it, one interval apart,
+# each step gated by the CloudWatch alarm (made by Terraform beside the
+# function; the demo makes it); an alarm in ALARM rolls it back. Before any
+# traffic moves, the smoke test invokes the new version with an unsigned
+# webhook, which a configured webhook refuses with 401 (a broken one throws,
+# or answers 500 when WEBHOOK_SECRET is missing). lambdas apply waits
+# through the steps; in CI, apply --rollout=start and a scheduled lambdas
+# promote.
 function "webhook" {
   function_name = "${local.prefix}webhook"
   source        = "examples/functions/webhook"
@@ -111,7 +123,15 @@ function "webhook" {
   handler       = "index.handler"
 
   deploy {
-    strategy = "all-at-once"
+    strategy = "canary"
+    steps    = [10, 50, 100]
+    interval = var.canary_interval
+    alarms   = ["${local.prefix}webhook-errors"]
+
+    smoke_test {
+      payload = file("examples/functions/webhook/test/smoke-event.json")
+      expect  = "\"statusCode\":401"
+    }
   }
 
   create {

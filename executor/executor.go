@@ -46,11 +46,24 @@ type Options struct {
 	// Grace bounds how long calls in flight may take to finish after the
 	// apply is interrupted (default 30 s).
 	Grace time.Duration
+	// Rollout is how canary and linear releases wait: RolloutWait (the
+	// default) goes through every step, RolloutStart takes the first and
+	// leaves the rest to lambdas promote (rollout.go).
+	Rollout string
+	// Supersede rolls back a rollout in flight before releasing its
+	// function anew; without it such a release is refused.
+	Supersede bool
+	// CloudWatch reads the alarms that gate rollouts; nil: New makes one.
+	CloudWatch *CloudWatch
+	// AlarmPoll is how often alarms are read while a rollout waits (0: a
+	// quarter of the interval, between 200 ms and 10 s).
+	AlarmPoll time.Duration
 }
 
 // Executor applies plans.
 type Executor struct {
 	lambda   *Lambda
+	cw       *CloudWatch
 	s3       s3API
 	state    *state.Manager
 	manifest *manifest.Manifest
@@ -64,6 +77,13 @@ func New(cfg aws.Config, m *manifest.Manifest, sm *state.Manager, opts Options, 
 	client := opts.Lambda
 	if client == nil {
 		client = NewLambda(cfg, QuotasFor(m, opts.GetFunctionRate), opts.Retry)
+	}
+	if opts.CloudWatch == nil {
+		proto, err := CloudWatchProtocol(os.Getenv)
+		if err != nil {
+			proto = "query" // accepted by AWS and emulators alike
+		}
+		opts.CloudWatch = NewCloudWatch(cfg, proto, opts.Retry)
 	}
 	return newExecutor(client, s3.NewFromConfig(cfg, s3Opts...), m, sm, opts)
 }
@@ -87,7 +107,11 @@ func newExecutor(l *Lambda, s s3API, m *manifest.Manifest, sm *state.Manager, op
 	if opts.Reporter == nil {
 		opts.Reporter = ReporterFunc(func(Event) {})
 	}
-	return &Executor{lambda: l.WithReporter(opts.Reporter), s3: s, state: sm, manifest: m, opts: opts}
+	ex := &Executor{lambda: l.WithReporter(opts.Reporter), s3: s, state: sm, manifest: m, opts: opts}
+	if opts.CloudWatch != nil {
+		ex.cw = opts.CloudWatch.WithReporter(opts.Reporter)
+	}
+	return ex
 }
 
 // Function results.
@@ -113,6 +137,8 @@ type FunctionResult struct {
 	// (the plan) or by the release itself; a released function with drift
 	// was brought back to the recorded release (or past it).
 	Drift []string `json:"drift,omitempty"`
+	// Rollout is where a canary or linear rollout stands (rollout.go).
+	Rollout *RolloutResult `json:"rollout,omitempty"`
 }
 
 // Result is the outcome of an apply.
@@ -171,6 +197,9 @@ type release struct {
 	skipped                     []string
 	drift                       []string
 	resumed                     map[plan.StepName]bool
+	deferred                    bool   // the alias waits for the shift phase (rollout.go)
+	resumeRollout               string // the ID of this release's rollout in flight, to go on with
+	smokeAnswer                 string // the smoke test's answer, shortened
 }
 
 // Apply runs the plan. Every function's package is built and checked before
@@ -261,6 +290,7 @@ func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 		})
 	}
 	_ = g.Wait()
+	e.shiftPhase(wctx, work, results) // rollouts and rollout groups (rollout.go)
 	if err := e.flushState(wctx); err != nil {
 		return nil, err
 	}
@@ -276,6 +306,9 @@ func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 func (e *Executor) fillCounts(res *Result) {
 	res.MutatingCalls = e.lambda.MutatingCalls()
 	res.Buckets = e.lambda.Stats()
+	for k, v := range e.cw.Stats() {
+		res.Buckets[k] = v
+	}
 	res.Throttles = 0
 	for _, b := range res.Buckets {
 		res.Throttles += b.Throttles
@@ -283,8 +316,7 @@ func (e *Executor) fillCounts(res *Result) {
 }
 
 // preflight refuses, before anything runs, what this version cannot do: a
-// step it does not know or whose parameters are missing, a strategy it does
-// not implement.
+// step it does not know or whose parameters are missing.
 func (e *Executor) preflight(p *plan.Plan, work []*release) error {
 	if err := p.Check(); err != nil {
 		return err
@@ -296,11 +328,6 @@ func (e *Executor) preflight(p *plan.Plan, work []*release) error {
 			if _, ok := impl[s.Name]; !ok && s.Name != plan.StepPackage && s.Name != plan.StepBuild {
 				errs = append(errs, fmt.Errorf("%s: step %s is not implemented by this version of lambdas", r.fn.Label, s.Name))
 			}
-		}
-		switch r.fn.Deploy.Strategy {
-		case "", "all-at-once":
-		default:
-			errs = append(errs, fmt.Errorf("%s: deploy strategy %q: weighted rollouts are not supported by this version of lambdas yet; use strategy = \"all-at-once\" (the alias then moves at once)", r.fn.Label, r.fn.Deploy.Strategy))
 		}
 	}
 	return errors.Join(errs...)

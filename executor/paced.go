@@ -88,6 +88,7 @@ type Lambda struct {
 	retry    RetryPolicy
 	control  *bucket
 	getFn    *bucket
+	invoke   *bucket // Invoke: not control plane (invoke.go)
 	mutating *atomic.Int64
 	reporter Reporter
 }
@@ -110,6 +111,7 @@ func newLambda(api lambdaAPI, region string, q Quotas, pol RetryPolicy) *Lambda 
 		retry:    pol,
 		control:  &bucket{name: BucketControlPlane, lim: NewLimiter(q.ControlPlane)},
 		getFn:    &bucket{name: BucketGetFunction, lim: NewLimiter(q.GetFunction)},
+		invoke:   &bucket{name: BucketInvoke, lim: NewLimiter(invokeRate)},
 		mutating: new(atomic.Int64),
 		reporter: ReporterFunc(func(Event) {}),
 	}
@@ -134,6 +136,9 @@ func (c *Lambda) Stats() map[string]BucketStats {
 	out := map[string]BucketStats{}
 	for _, b := range []*bucket{c.control, c.getFn} {
 		out[b.name] = BucketStats{Calls: b.calls.Load(), Throttles: b.lim.Throttles()}
+	}
+	if n := c.invoke.calls.Load(); n > 0 { // only said when used (smoke tests)
+		out[c.invoke.name] = BucketStats{Calls: n, Throttles: c.invoke.lim.Throttles()}
 	}
 	return out
 }

@@ -32,6 +32,7 @@ func (e *Executor) steps() map[plan.StepName]stepFunc {
 		plan.StepUpload:            e.upload,
 		plan.StepUpdateCode:        e.updateCode,
 		plan.StepPublishVersion:    e.publishVersion,
+		plan.StepSmokeTest:         e.smokeTest,
 		plan.StepMoveAlias:         e.moveAlias,
 	}
 }
@@ -50,6 +51,9 @@ func (e *Executor) releaseOne(ctx context.Context, r *release) FunctionResult {
 			msg = fmt.Sprintf("%s: %s: interrupted; the finished steps are recorded (rerun lambdas apply to resume)", r.fn.Label, step)
 			kind = EventInterrupted
 		}
+		if status == StatusRolledBack {
+			kind = EventRolledBack
+		}
 		e.report(r, step, kind, msg)
 		res.Status, res.Error, res.Duration, res.Drift = status, msg, time.Since(start), r.drift
 		return res
@@ -58,7 +62,14 @@ func (e *Executor) releaseOne(ctx context.Context, r *release) FunctionResult {
 		if stopped(ctx) && (errors.Is(err, ErrInterrupted) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 			return end(StatusInterrupted, step, err)
 		}
+		var rb *rolledBackError
+		if errors.As(err, &rb) {
+			return end(StatusRolledBack, step, err)
+		}
 		return end(StatusFailed, step, err)
+	}
+	if err := e.beforeRelease(ctx, r); err != nil { // a rollout in flight (rollout.go)
+		return fail(plan.StepMoveAlias, err)
 	}
 	impl := e.steps()
 	if r.zip != nil {
@@ -72,6 +83,9 @@ func (e *Executor) releaseOne(ctx context.Context, r *release) FunctionResult {
 		}
 		if stopped(ctx) {
 			return end(StatusInterrupted, s.Name, ErrInterrupted)
+		}
+		if s.Name == plan.StepMoveAlias && e.shifts(r) {
+			return e.prepared(r, res, start) // the shift phase moves it (rollout.go)
 		}
 		run := impl[s.Name] // preflight checked that every step has one
 		t := time.Now()
@@ -116,6 +130,8 @@ func (e *Executor) doneMessage(r *release, step plan.StepName) string {
 		return fmt.Sprintf("code updated to %s, published as version %s", r.zip.CodeSha256, r.version)
 	case plan.StepPublishVersion:
 		return "version " + r.version
+	case plan.StepSmokeTest:
+		return fmt.Sprintf("version %s answered %s", r.version, r.smokeAnswer)
 	case plan.StepMoveAlias:
 		return fmt.Sprintf("%s → %s", r.fn.Alias, r.version)
 	}
@@ -201,6 +217,10 @@ func (e *Executor) recordRelease(ctx context.Context, r *release) error {
 		}
 		if f != nil {
 			rec.CodeSha256, rec.Artifact = f.CodeSha256, f.Artifact
+			rec.PreviousVersion = f.PreviousVersion // the rollback target (shift)
+			if f.Version != "" && f.Version != r.version {
+				rec.PreviousVersion = f.Version
+			}
 			if rec.Account == "" {
 				rec.Account = f.Account
 			}

@@ -330,6 +330,7 @@ func (l *loader) functionsOf(defaultBlocks []*plainBlock, blocks []*functionBloc
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Label < out[j].Label })
+	l.checkGroups(out)
 	return out
 }
 
@@ -440,6 +441,7 @@ func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Ran
 	}
 
 	fn.Deploy = l.deploy(spec, d)
+	fn.RolloutGroup, fn.RolloutGroupRange = l.rolloutGroup(spec, d)
 	fn.Create = l.create(spec, d)
 	fn.Build = l.buildOf(spec, d, fn, h)
 	fn.Bundles = l.bundlesOf(spec, d, fn)
@@ -534,14 +536,17 @@ func (l *loader) deploy(s, d *fnSpec) Deploy {
 
 	st := l.pick(fa.Strategy, da.Strategy)
 	strategyKnown := true
+	var preset *preset
 	if st.set() {
 		if v, ok := l.asString(st, `"canary"`); ok {
 			if slices.Contains(strategies, v) {
 				dep.Strategy = v
+			} else if p, ok := parsePreset(v); ok {
+				preset, dep.Strategy, dep.Preset = &p, p.strategy, v
 			} else {
 				strategyKnown = false
 				l.errorAt(st.rng(), "Unknown deploy strategy",
-					fmt.Sprintf("%q is not a strategy.%s Use \"all-at-once\" (the default), \"canary\" (steps of traffic, e.g. [10, 100]) or \"linear\" (e.g. [25, 50, 75, 100]).",
+					fmt.Sprintf("%q is not a strategy.%s Use \"all-at-once\" (the default), \"canary\" (steps of traffic, e.g. [10, 100]), \"linear\" (e.g. step = 25), or a CodeDeploy preset such as \"Canary10Percent5Minutes\" or \"Linear10PercentEvery1Minute\".",
 						v, didYouMean(v, strategies)))
 			}
 		} else {
@@ -561,18 +566,33 @@ func (l *loader) deploy(s, d *fnSpec) Deploy {
 	// contradiction worth reporting.
 	ownStrategy := fa.Strategy != nil
 	inherited := func(a attrVal) bool {
-		return !gradual && ownStrategy && a.set() && a.attr != fa.Steps && a.attr != fa.Interval
+		return !gradual && ownStrategy && a.set() && a.attr != fa.Steps && a.attr != fa.Interval && a.attr != fa.Step
 	}
 
-	steps := l.pick(fa.Steps, da.Steps)
+	var steps, step, iv attrVal
+	if preset != nil {
+		// A preset sets steps and interval itself (rollout.go).
+		l.presetDeploy(fa, da, ownStrategy, *preset, &dep)
+	} else {
+		steps, step, iv = l.pick(fa.Steps, da.Steps), l.pick(fa.Step, da.Step), l.pick(fa.Interval, da.Interval)
+	}
 	if inherited(steps) {
 		steps = attrVal{}
 	}
-	if steps.set() {
+	if inherited(step) {
+		step = attrVal{}
+	}
+	stepSet := step.set()
+	if stepSet {
+		steps = l.linearStep(step, steps, fa, dep.Strategy, strategyKnown, &dep)
+	}
+	if dep.Steps != nil {
+		// linear's step made them
+	} else if steps.set() {
 		if list, ok := l.asNumberList(steps, "[10, 100]"); ok && strategyKnown {
 			dep.Steps = l.checkSteps(steps, list, dep.Strategy)
 		}
-	} else if gradual {
+	} else if gradual && preset == nil && !stepSet {
 		l.errorAt(whereStrategy, "Missing steps",
 			fmt.Sprintf("strategy = %q needs steps: the percentages of traffic on the new version, rising and ending at 100, e.g. steps = [10, 100].", dep.Strategy))
 	}
@@ -580,7 +600,6 @@ func (l *loader) deploy(s, d *fnSpec) Deploy {
 		dep.Steps = []float64{100}
 	}
 
-	iv := l.pick(fa.Interval, da.Interval)
 	if inherited(iv) {
 		iv = attrVal{}
 	}
@@ -604,7 +623,7 @@ func (l *loader) deploy(s, d *fnSpec) Deploy {
 				dep.Interval = dur
 			}
 		}
-	} else if gradual {
+	} else if gradual && preset == nil {
 		l.errorAt(whereStrategy, "Missing interval",
 			fmt.Sprintf("strategy = %q needs interval: how long each step runs before the next one, while alarms are watched, e.g. interval = \"5m\".", dep.Strategy))
 	}
@@ -636,6 +655,7 @@ func (l *loader) deploy(s, d *fnSpec) Deploy {
 			}
 		}
 	}
+	l.deployGates(s, d, fa, da, &dep)
 	return dep
 }
 

@@ -87,6 +87,7 @@ type functionAttrs struct {
 	// DefaultBundles = false leaves out the defaults block's bundles
 	// (functions only).
 	DefaultBundles *hcl.Attribute `hcl:"default_bundles,optional"`
+	RolloutGroup   *hcl.Attribute `hcl:"rollout_group,optional"`
 	Deploy         *plainBlock    `hcl:"deploy,block"`
 	Create         *plainBlock    `hcl:"create,block"`
 	Build          *plainBlock    `hcl:"build,block"`
@@ -98,6 +99,14 @@ type deployAttrs struct {
 	Steps    *hcl.Attribute `hcl:"steps,optional"`
 	Interval *hcl.Attribute `hcl:"interval,optional"`
 	Alarms   *hcl.Attribute `hcl:"alarms,optional"`
+	// Step is linear's increment (step = 10: 10, 20, ... 100).
+	Step      *hcl.Attribute `hcl:"step,optional"`
+	SmokeTest *plainBlock    `hcl:"smoke_test,block"`
+}
+
+type smokeAttrs struct {
+	Payload *hcl.Attribute `hcl:"payload,optional"`
+	Expect  *hcl.Attribute `hcl:"expect,optional"`
 }
 
 type createAttrs struct {
@@ -130,6 +139,8 @@ type fnSpec struct {
 	attrs        functionAttrs
 	deploy       deployAttrs
 	deployRange  *hcl.Range // nil when there is no deploy block
+	smoke        smokeAttrs
+	smokeRange   *hcl.Range // nil when the deploy block has no smoke_test block
 	create       createAttrs
 	createRange  *hcl.Range // nil when there is no create block
 	build        buildAttrs
@@ -152,6 +163,10 @@ func decodeSpec(body hcl.Body, defRange hcl.Range, where string) (*fnSpec, hcl.D
 	if d := s.attrs.Deploy; d != nil {
 		diags = append(diags, decodeBody(d.Body, &s.deploy, "In a deploy block")...)
 		s.deployRange = &d.DefRange
+		if st := s.deploy.SmokeTest; st != nil {
+			diags = append(diags, decodeBody(st.Body, &s.smoke, "In a smoke_test block")...)
+			s.smokeRange = &st.DefRange
+		}
 	}
 	if c := s.attrs.Create; c != nil {
 		diags = append(diags, decodeBody(c.Body, &s.create, "In a create block")...)
@@ -224,6 +239,7 @@ func acceptsHint(schema *hcl.BodySchema, where string) string {
 var nestedArgs = map[string][2]string{
 	"strategy": {"deploy", `strategy = "canary"`}, "steps": {"deploy", "steps = [10, 100]"},
 	"interval": {"deploy", `interval = "5m"`}, "alarms": {"deploy", `alarms = ["orders-5xx"]`},
+	"step": {"deploy", "step = 10"},
 	"role": {"create", `role = "arn:aws:iam::123456789012:role/lambda-exec"`}, "memory": {"create", "memory = 256"},
 	"timeout": {"create", "timeout = 30"}, "environment": {"create", `environment = { LOG_LEVEL = "info" }`},
 	"preset": {"build", `preset = "go"`}, "command": {"build", `command = "make dist"`}, "output": {"build", `output = "dist"`},

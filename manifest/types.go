@@ -79,7 +79,11 @@ type Function struct {
 	BuildImage   string // build_image; defaults to public.ecr.aws/sam/build-<runtime>:latest-<arch>
 	Alias        string // defaults to "live"
 	Deploy       Deploy
-	Create       *Create // nil: the function must already exist (Terraform creates it)
+	// RolloutGroup (rollout_group) names the functions that move together
+	// when they are released in one apply (rollout.go); "" for none.
+	RolloutGroup      string
+	RolloutGroupRange hcl.Range
+	Create            *Create // nil: the function must already exist (Terraform creates it)
 	// Build is how the code is built before it is zipped; nil means no
 	// build: the source folder itself is zipped. A function's build block
 	// replaces the defaults block's as a whole.
@@ -138,6 +142,21 @@ type Deploy struct {
 	Steps    []float64 // percentages of traffic, rising, ending at 100
 	Interval time.Duration
 	Alarms   []string
+	// Preset is the CodeDeploy configuration name the strategy was given
+	// as (e.g. "Canary10Percent5Minutes"), "" otherwise.
+	Preset string
+	// SmokeTest invokes the new version before it takes any traffic; nil
+	// for none.
+	SmokeTest *SmokeTest
+}
+
+// SmokeTest is a deploy block's smoke_test block.
+type SmokeTest struct {
+	Payload string // the event, JSON
+	// Expect is a regular expression (RE2) the answer's payload must
+	// match; "" accepts any answer that is not a function error.
+	Expect string
+	Range  hcl.Range
 }
 
 // Create is used only to create a function that does not exist yet.

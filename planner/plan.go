@@ -419,6 +419,9 @@ func steps(m *manifest.Manifest, f *manifest.Function, fp plan.FunctionPlan, cod
 			plan.Step{Name: plan.StepAttachLayer, Reason: "point " + f.Name + " at the new layer version, keeping its other layers", Layer: &plan.LayerParams{Descriptor: f.Dependencies, DepsFingerprint: fp.DepsFingerprint}},
 			plan.Step{Name: plan.StepPublishVersion, Reason: "publish an immutable version guarded by CodeSha256 and RevisionId"})
 	}
+	if (code || deps) && f.Deploy.SmokeTest != nil {
+		out = append(out, smokeStep(f))
+	}
 	if code || deps || alias {
 		strategy := f.Deploy.Strategy
 		if strategy == "" {
@@ -428,7 +431,10 @@ func steps(m *manifest.Manifest, f *manifest.Function, fp plan.FunctionPlan, cod
 		reason := fmt.Sprintf("point alias %s at the new version (%s)", f.Alias, strategy)
 		if !code && !deps && fp.Previous != nil {
 			a.Version = fp.Previous.Version
-			reason = fmt.Sprintf("point alias %s at the released version %s (%s)", f.Alias, a.Version, strategy)
+			a.Strategy = plan.AllAtOnce // nothing new to shift to: back at once
+			reason = fmt.Sprintf("point alias %s at the released version %s (%s)", f.Alias, a.Version, a.Strategy)
+		} else if code || deps {
+			reason = rolloutStep(f, a, reason)
 		}
 		out = append(out, plan.Step{Name: plan.StepMoveAlias, Reason: reason, Alias: a})
 	}

@@ -27,7 +27,7 @@ func Drift(rec *state.Function, alias string, live plan.Live) (code, aliasDrift 
 		// Another account is another function: the recorded release is not there.
 		return []string{fmt.Sprintf("function %s is in account %s, the state's release went to account %s", rec.FunctionName, live.Account, rec.Account)}, nil
 	}
-	if live.CodeSha256 != rec.CodeSha256 {
+	if live.CodeSha256 != rec.CodeSha256 && !rolloutCode(rec, live.CodeSha256) {
 		code = append(code, fmt.Sprintf("$LATEST runs CodeSha256 %s, the state records %s", live.CodeSha256, rec.CodeSha256))
 	}
 	if rec.Alias != alias {
@@ -41,7 +41,9 @@ func Drift(rec *state.Function, alias string, live plan.Live) (code, aliasDrift 
 	case live.AliasCodeSha256 != "" && live.AliasCodeSha256 != rec.CodeSha256:
 		aliasDrift = append(aliasDrift, fmt.Sprintf("version %s runs CodeSha256 %s, the state records %s", live.AliasVersion, live.AliasCodeSha256, rec.CodeSha256))
 	}
-	if live.AliasExists && len(live.Weights) > 0 {
+	if ro := rec.Rollout; ro.InProgress() && live.AliasExists && live.WeightsRead {
+		aliasDrift = append(aliasDrift, rolloutDrift(ro, alias, live.Weights)...)
+	} else if live.AliasExists && len(live.Weights) > 0 {
 		aliasDrift = append(aliasDrift, fmt.Sprintf("alias %s routes traffic to other versions too (%s)", alias, weights(live.Weights)))
 	}
 	return code, aliasDrift

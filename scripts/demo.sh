@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # The demo: from a fresh clone to a working release of examples/ against a
-# local AWS emulator, then a second apply that does nothing.
+# local AWS emulator, then a second apply that does nothing, then the
+# webhook's canary step by step: a good release (blocking apply), a bad one
+# caught by its alarm (apply --rollout=start, promote), one stopped by its
+# smoke test, and its logs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/emulator.sh
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-step "Build lambdas"
+step "Build lambdas (and the emulator's fault proxy, which runs invoked handlers locally)"
 mkdir -p bin
 go build -o bin/lambdas ./cmd/lambdas
+go build -o bin/faultproxy ./internal/testenv/cmd/faultproxy
 bin/lambdas version
 
 step "Install esbuild for the TypeScript example (npm ci, from its lockfile)"
@@ -22,12 +26,32 @@ bin/lambdas package
 step "Start the AWS emulator"
 start_emulator
 scratch=$(mktemp -d)
+# moto runs invoked code in Docker, which these machines lack: the fault
+# proxy in front of it answers Invoke by running the handler from the
+# version's zip with the local node or python3 (smoke tests are real).
+bin/faultproxy -target "$AWS_ENDPOINT_URL" -local-invoke >"$scratch/proxy.url" 2>"$scratch/proxy.log" &
+PROXY_PID=$!
+cleanup() {
+  kill "$PROXY_PID" 2>/dev/null || true
+  wait "$PROXY_PID" 2>/dev/null || true
+  stop_emulator
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do [ -s "$scratch/proxy.url" ] && break; sleep 0.1; done
+export AWS_ENDPOINT_URL="$(head -1 "$scratch/proxy.url")"
+echo "Lambda, S3, CloudWatch and CloudWatch Logs through $AWS_ENDPOINT_URL"
+# webhook's canary waits 2 s per step here (5m in lambdas.hcl).
+export LAMBDAS_VAR_canary_interval=2s
 # The release state of the demo lives in a scratch folder, not in the clone.
 export LAMBDAS_VAR_state="$scratch/state.json"
 
-step "Create what Terraform would own: the execution role and the artifacts bucket"
+step "Create what Terraform would own: the execution role, the artifacts bucket, webhook's alarm"
 LAMBDAS_DEMO_ROLE_ARN=$(python3 - <<'PY'
 import boto3, json
+boto3.client("cloudwatch").put_metric_alarm(
+    AlarmName="demo-webhook-errors", Namespace="AWS/Lambda", MetricName="Errors",
+    Dimensions=[{"Name": "FunctionName", "Value": "demo-webhook"}, {"Name": "Resource", "Value": "demo-webhook:live"}],
+    Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")
 iam = boto3.client("iam")
 role = iam.create_role(RoleName="lambdas-demo", AssumeRolePolicyDocument=json.dumps({
     "Version": "2012-10-17",
@@ -37,7 +61,7 @@ print(role["Role"]["Arn"])
 PY
 )
 export LAMBDAS_DEMO_ROLE_ARN
-echo "role $LAMBDAS_DEMO_ROLE_ARN, bucket s3://lambdas-demo-artifacts"
+echo "role $LAMBDAS_DEMO_ROLE_ARN, bucket s3://lambdas-demo-artifacts, alarm demo-webhook-errors"
 
 step "lambdas validate"
 bin/lambdas validate
@@ -64,6 +88,8 @@ sys.exit("not the packaged code: " + ", ".join(bad) if bad else 0)
 
 step "lambdas apply again: nothing changed, so nothing is done"
 bin/lambdas apply --auto-approve
+
+bash scripts/demo_rollout.sh "$scratch"
 
 rm -rf "$scratch"
 step "Demo complete"

@@ -120,6 +120,12 @@ type Function struct {
 	// InFlight is a release under way: each finished step is recorded so a
 	// rerun after a crash resumes instead of redoing it.
 	InFlight *Release `json:"in_flight,omitempty"`
+	// PreviousVersion is the version the alias served before this release:
+	// what lambdas rollback goes back to (rollout.go).
+	PreviousVersion string `json:"previous_version,omitempty"`
+	// Rollout is the weighted rollout under way, or the last one to end
+	// (rollout.go); nil for releases that moved the alias at once.
+	Rollout *Rollout `json:"rollout,omitempty"`
 }
 
 // Release is a release under way.

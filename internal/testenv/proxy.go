@@ -157,6 +157,7 @@ type FaultProxy struct {
 	log          []Request
 	counts       Counts
 	moves        []AliasMove
+	invoker      *localInvoker // SetLocalInvoke (invoke.go)
 }
 
 type ruleState struct {
@@ -262,6 +263,7 @@ func (p *FaultProxy) URL() string { return p.url }
 
 // Close stops the proxy and drops open connections.
 func (p *FaultProxy) Close() {
+	p.SetLocalInvoke(false)
 	_ = p.srv.Close()
 	p.transport.CloseIdleConnections()
 }
@@ -507,6 +509,15 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if li := p.localInvoker(); li != nil && info.service == "lambda" { // invoke.go
+		switch info.operation {
+		case "Invoke":
+			li.serve(rec, r, info)
+			return
+		case "CreateFunction", "UpdateFunctionCode":
+			li.capture(r, info)
+		}
+	}
 	if info.service == "lambda" && info.operation == "PublishVersion" {
 		// Whether PublishVersion makes a new version (Pending) or returns
 		// the last one (nothing changed) shows only against the versions

@@ -39,6 +39,7 @@ const (
 	StepUpdateCode        StepName = "update-code"
 	StepAttachLayer       StepName = "attach-layer"
 	StepPublishVersion    StepName = "publish-version"
+	StepSmokeTest         StepName = "smoke-test"
 	StepMoveAlias         StepName = "move-alias"
 )
 
@@ -55,6 +56,7 @@ type Step struct {
 	Code    *CodeParams    `json:"code,omitempty"`    // update-code
 	Alias   *AliasParams   `json:"alias,omitempty"`   // move-alias
 	Layer   *LayerParams   `json:"layer,omitempty"`   // build-dependencies, publish-layer, attach-layer
+	Smoke   *SmokeParams   `json:"smoke,omitempty"`   // smoke-test
 }
 
 // BuildParams: the build that makes the package.
@@ -93,6 +95,12 @@ type AliasParams struct {
 	// Version is set when only the alias moves (no new version is made):
 	// the released version it must point at.
 	Version string `json:"version,omitempty"`
+	// Steps, Interval and Alarms shape a canary or linear rollout (rollout.go).
+	Steps    []float64 `json:"steps,omitempty"`
+	Interval string    `json:"interval,omitempty"`
+	Alarms   []string  `json:"alarms,omitempty"`
+	// Group is the rollout group whose members move together.
+	Group string `json:"rollout_group,omitempty"`
 }
 
 // LayerParams: the dependency layer.
@@ -127,6 +135,13 @@ func (s Step) Check() error {
 	case StepMoveAlias:
 		if s.Alias == nil || s.Alias.Alias == "" {
 			return missing("alias")
+		}
+		if err := s.Alias.checkRollout(); err != nil {
+			return fmt.Errorf("step %s: %w", s.Name, err)
+		}
+	case StepSmokeTest:
+		if s.Smoke == nil {
+			return missing("smoke")
 		}
 	case StepBuildDependencies, StepPublishLayer, StepAttachLayer:
 		if s.Layer == nil {

@@ -1,5 +1,6 @@
 # The permissions lambdas needs for project lambdas-examples.
 # Note: layers that a function keeps beside lambdas' own (attached by someone else) need lambda:GetLayerVersion on their version ARNs too; add them to the role yourself
+# Note: composite alarms can only be read with cloudwatch:DescribeAlarms on "*" (an AWS rule); this policy names the alarms, which suffices for metric alarms
 data "aws_iam_policy_document" "lambdas_ci" {
   # plan --refresh, status and apply read each function, its versions and its alias
   statement {
@@ -157,6 +158,14 @@ data "aws_iam_policy_document" "lambdas_ci" {
       "lambda:GetLayerVersion",
     ]
     resources = ["arn:aws:lambda:us-east-1:123456789012:layer:lambdas-lambdas-examples-*:*"]
+  }
+
+  # a weighted rollout watches the deploy block's alarms
+  statement {
+    sid       = "ReadAlarms"
+    effect    = "Allow"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:demo-webhook-errors"]
   }
 
   # lambdas logs, and a failed smoke test's log lines: the functions' log groups

@@ -7,7 +7,7 @@ function "orders-api" {
   runtime = "python3.12"
   handler = "app.handler"
   deploy {
-    strategy = "AllAtOnce"  # ERROR
+    strategy = "Canary10Percent"  # ERROR
   }
 }
 

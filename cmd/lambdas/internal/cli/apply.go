@@ -33,10 +33,21 @@ Lambda API's quotas; one function's failure does not stop the others. Every
 finished step is recorded in the state, so a rerun resumes; Ctrl-C stops
 starting new steps, lets the calls under way finish, and records them.
 
-Exit codes: 0 all released (or nothing to do), 1 any function failed, an
-error, or interrupted.`,
+A function with deploy { strategy = "canary" | "linear" } shifts its alias
+in weighted steps, each gated by its alarms; apply waits through the
+intervals (--rollout=wait, the default; Ctrl-C leaves the rollout where it
+is, and lambdas promote or apply resumes it), or takes the first step and
+leaves the rest to lambdas promote (--rollout=start, for CI). An alarm in
+ALARM or a failed smoke test rolls the release back. A function with a
+rollout in flight is not released again unless --supersede.
+
+Exit codes: 0 all released or rolling out (or nothing to do), 1 any function
+failed or was rolled back, an error, or interrupted.`,
 		Args: usage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.Rollout != executor.RolloutWait && f.Rollout != executor.RolloutStart {
+				return usageError{fmt.Errorf("--rollout %q: want wait or start", f.Rollout)}
+			}
 			m, repo, err := g.loadManifest()
 			if err != nil {
 				return err
@@ -47,7 +58,7 @@ error, or interrupted.`,
 			v := &applyView{g: g, flags: &f}
 			res, err := operation.Apply(cmd.Context(), operation.Inputs{Manifest: m, Repo: repo, ToolVersion: Version()}, f.ApplyOptions, v)
 			if (res != nil && res.Interrupted) || (err != nil && (errors.Is(err, executor.ErrInterrupted) || cmd.Context().Err() != nil)) {
-				return &exitError{code: 1, msg: "interrupted: rerun lambdas apply to resume"}
+				return &exitError{code: 1, msg: interruptedMessage(res)}
 			}
 			if err != nil {
 				return err
@@ -55,6 +66,9 @@ error, or interrupted.`,
 			if res != nil {
 				if n := res.Failed(); n > 0 {
 					return &exitError{code: 1, msg: fmt.Sprintf("%d %s not released; fix the cause and run apply again (finished steps are not redone)", n, plural(n, "function was", "functions were"))}
+				}
+				if n := res.Count(executor.StatusRolledBack); n > 0 {
+					return &exitError{code: 1, msg: fmt.Sprintf("%d %s rolled back: %s", n, plural(n, "release was", "releases were"), rolledBackReasons(res))}
 				}
 			}
 			return nil
@@ -70,6 +84,8 @@ error, or interrupted.`,
 	fl.BoolVar(&f.AllowDirty, "allow-dirty", false, "release uncommitted changes")
 	fl.StringVar(&f.Shard, "shard", "", "apply only shard `i/N` of the changed functions (as lambdas plan --format github-matrix --shards N splits them); its Lambda calls are paced at 1/N of the quotas")
 	fl.BoolVar(&f.Force, "force", false, "release even where the manifest's release rule (release { branch | tag }) refuses")
+	fl.StringVar(&f.Rollout, "rollout", executor.RolloutWait, "canary and linear releases: wait (go through every step) or start (take the first step; lambdas promote takes the others)")
+	fl.BoolVar(&f.Supersede, "supersede", false, "roll back a rollout in flight before releasing its function anew (else such a release is refused)")
 	fl.BoolVar(&f.Refresh, "refresh", true, "read the functions the plan leaves alone from AWS and bring back what drifted (a saved plan is applied as it was made)")
 	return cmd
 }

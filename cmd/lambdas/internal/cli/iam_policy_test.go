@@ -278,6 +278,7 @@ func TestIAMPolicyForTheExamples(t *testing.T) {
 	moto := testenv.StartMoto(t)
 	moto.Reset(t)
 	proxy := testenv.NewFaultProxy(t, moto.Endpoint)
+	proxy.SetLocalInvoke(true) // the webhook's smoke test runs its handler (moto cannot run code here)
 	cfg := testenv.AWSConfig(t, moto.Endpoint)
 	role := testenv.CreateRole(t, cfg, "lambdas-demo")
 	testenv.CreateBucket(t, cfg, "lambdas-demo-artifacts")

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lambdas-dev/lambdas/cmd/lambdas/internal/operation"
 	"github.com/lambdas-dev/lambdas/planner/plan"
+	"github.com/lambdas-dev/lambdas/state"
 )
 
 func newStatusCmd(g *globals) *cobra.Command {
@@ -19,6 +21,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 		Long: `status reads each function from AWS: $LATEST's CodeSha256, the version its
 alias points at (and routing weights during a rollout) and that version's
 CodeSha256, and compares them with the release the state recorded. A
+rollout in flight shows with its weight and when its next step is due. A
 function changed outside lambdas (code updated, alias moved) shows as drift;
 lambdas apply brings it back. It changes nothing.
 
@@ -80,6 +83,11 @@ func renderStatus(g *globals, out []operation.FunctionStatus, drifted int) {
 			st = c.yellow("drift: " + strings.Join(s.Drift, "; "))
 		case operation.StatusNotReleased:
 			st = "not released yet"
+		case operation.StatusRollingOut:
+			st = c.yellow(rolloutWhere(*s.Rollout, time.Now()))
+		}
+		if ro := s.Rollout; ro != nil && ro.Status == state.RolloutRolledBack && s.Status == operation.StatusInSync {
+			st += fmt.Sprintf(" (version %s was rolled back: %s)", ro.NewVersion, ro.Reason)
 		}
 		release := s.Release
 		if release == "" {

@@ -114,6 +114,9 @@ func renderPlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 			fmt.Fprintf(w, "        %s %s\n", c.dim(file), c.yellow("(uncommitted)"))
 		}
 		fmt.Fprintf(w, "      steps: %s\n", stepNames(f.Steps))
+		if st := f.Step(plan.StepMoveAlias); st != nil && st.Alias != nil && (st.Alias.Gradual() || st.Alias.Group != "") {
+			fmt.Fprintf(w, "      %s\n", c.dim(st.Reason)) // the rollout (view_rollout.go)
+		}
 	}
 	s := p.Summary
 	fmt.Fprintln(w)

@@ -137,6 +137,10 @@ func (v *barsView) Report(e executor.Event) {
 		v.notes = append(v.notes, "Drift: "+e.Function+": "+e.Message)
 	case executor.EventReleased:
 		v.current[e.Function] = "released: " + e.Message
+	case executor.EventShift:
+		v.current[e.Function] = e.Message
+	case executor.EventRolledBack:
+		v.current[e.Function] = "ROLLED BACK: " + e.Message
 	case executor.EventWarn:
 		v.notes = append(v.notes, "Warning: "+e.Function+": "+e.Message)
 	case executor.EventNote:
@@ -149,10 +153,14 @@ func (v *barsView) Report(e executor.Event) {
 	switch e.Kind {
 	case executor.EventDone, executor.EventSkip:
 		bar.Increment()
-	case executor.EventFail, executor.EventInterrupted:
+	case executor.EventFail, executor.EventInterrupted, executor.EventRolledBack:
 		bar.Abort(false)
 	case executor.EventReleased:
-		bar.Increment()
+		if e.Step == string(plan.StepMoveAlias) {
+			bar.IncrBy(2) // a rollout's last step: the move and the release
+		} else {
+			bar.Increment()
+		}
 	}
 }
 
@@ -208,8 +216,10 @@ func renderSummary(w io.Writer, res *executor.Result, color bool) {
 			colored = c.green(f.Status)
 		case executor.StatusFailed, executor.StatusNotStarted:
 			colored = c.red(f.Status)
-		case executor.StatusInterrupted:
+		case executor.StatusInterrupted, executor.StatusRollingOut:
 			colored = c.yellow(f.Status)
+		case executor.StatusRolledBack:
+			colored = c.red(f.Status)
 		}
 		// The result is the second column: replace its first occurrence after the name.
 		name, rest := line[:len(f.Name)], line[len(f.Name):]
@@ -222,6 +232,12 @@ func renderSummary(w io.Writer, res *executor.Result, color bool) {
 	fmt.Fprintf(w, "\n%s %d released, %d unchanged, %d failed", c.bold(title), res.Count(executor.StatusReleased), res.Count(executor.StatusUnchanged), res.Failed())
 	if n := res.Count(executor.StatusInterrupted); n > 0 || res.Interrupted {
 		fmt.Fprintf(w, ", %d interrupted", n)
+	}
+	if n := res.Count(executor.StatusRollingOut); n > 0 {
+		fmt.Fprintf(w, ", %d rolling out", n)
+	}
+	if n := res.Count(executor.StatusRolledBack); n > 0 {
+		fmt.Fprintf(w, ", %d rolled back", n)
 	}
 	fmt.Fprintf(w, " in %s.\n", res.Duration.Round(10*time.Millisecond))
 	if restored > 0 {

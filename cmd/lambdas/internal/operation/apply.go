@@ -33,6 +33,14 @@ type ApplyOptions struct {
 	Shard string
 	// Force releases even where the manifest's release rule refuses.
 	Force bool
+	// Rollout is how canary and linear releases wait: executor.RolloutWait
+	// (default) or executor.RolloutStart (then lambdas promote).
+	Rollout string
+	// Supersede rolls back a rollout in flight before releasing its
+	// function anew.
+	Supersede bool
+	// AlarmPoll overrides how often alarms are read while a rollout waits.
+	AlarmPoll time.Duration
 }
 
 // ApplyView is how an apply talks to its user.
@@ -193,9 +201,14 @@ func Apply(ctx context.Context, in Inputs, o ApplyOptions, v ApplyView) (*execut
 			if err != nil {
 				return err
 			}
+			cw, err := conn.cloudWatch()
+			if err != nil {
+				return err
+			}
 			progress := v.Progress(p)
 			released = p
-			ex := executor.New(conn.cfg, in.Manifest, sm, executor.Options{Parallelism: o.Parallelism, FailFast: o.FailFast, Reporter: progress, Lambda: client}, conn.s3Opts...)
+			ex := executor.New(conn.cfg, in.Manifest, sm, executor.Options{Parallelism: o.Parallelism, FailFast: o.FailFast, Reporter: progress, Lambda: client,
+				CloudWatch: cw, Rollout: o.Rollout, Supersede: o.Supersede, AlarmPoll: o.AlarmPoll}, conn.s3Opts...)
 			res, err = ex.Apply(ctx, p)
 			progress.Close()
 			if err != nil {

@@ -154,6 +154,7 @@ func Plan(in Inputs, doc *state.Document, targets []string) (*plan.Plan, error) 
 		return nil, err
 	}
 	p.Environment, p.ReleaseLabel = in.Manifest.Environment, ReleaseLabel(in.Manifest, ref, p.Dirty)
+	rolloutNotes(p, doc) // rollout.go
 	for _, f := range p.Functions {
 		if f.HasStep(plan.StepBuildDependencies) {
 			// Said at plan time, so nobody learns it from a broken function.

@@ -52,6 +52,7 @@ type awsConn struct {
 	cfg    aws.Config
 	s3Opts []func(*s3.Options)
 	client *executor.Lambda
+	cw     *executor.CloudWatch // rollout.go
 }
 
 func (c *awsConn) lambda(ctx context.Context) (*executor.Lambda, error) {

@@ -13,6 +13,7 @@ const (
 	StatusInSync      = "in-sync"
 	StatusDrift       = "drift"
 	StatusNotReleased = "not-released"
+	StatusRollingOut  = "rolling-out" // in sync with a rollout in flight (rollout.go)
 	StatusError       = "error"
 )
 
@@ -37,6 +38,8 @@ type FunctionStatus struct {
 	Release string   `json:"release,omitempty"`
 	Drift   []string `json:"drift"`
 	Error   string   `json:"error,omitempty"`
+	// Rollout is the rollout in flight, or the last one to end.
+	Rollout *Rollout `json:"rollout,omitempty"`
 }
 
 // StatusOptions select the functions.
@@ -76,6 +79,10 @@ func Status(ctx context.Context, in Inputs, o StatusOptions) ([]FunctionStatus, 
 		rec := doc.Functions[f.Label]
 		if rec != nil {
 			s.StateVersion, s.StateSha256, s.Commit = rec.Version, rec.CodeSha256, rec.Commit
+			if rec.Rollout != nil {
+				ro := rolloutOf(f.Label, rec, false)
+				s.Rollout = &ro
+			}
 		}
 		r := reads[i]
 		if r.Err != nil {
@@ -100,6 +107,8 @@ func Status(ctx context.Context, in Inputs, o StatusOptions) ([]FunctionStatus, 
 			s.Status = StatusDrift
 		case rec == nil || rec.Version == "":
 			s.Status = StatusNotReleased
+		case rec.Rollout.InProgress():
+			s.Status = StatusRollingOut
 		default:
 			s.Status = StatusInSync
 		}

@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 
-import { handler } from '../index.mjs';
+import { handle, handler } from '../index.mjs';
 
 const SECRET = 'whsec_test';
 const NOW = 1_767_225_600_000; // 2026-01-01T00:00:00Z, in ms
@@ -23,7 +23,7 @@ function signed(doc, { ts = NOW / 1000, secret = SECRET, base64 = false } = {}) 
 }
 
 async function call(event) {
-  const resp = await handler(event, {}, now);
+  const resp = await handle(event, now);
   return [resp.statusCode, JSON.parse(resp.body)];
 }
 
@@ -68,4 +68,13 @@ test('answers 500 when the secret is not configured', async () => {
   } finally {
     process.env.WEBHOOK_SECRET = SECRET;
   }
+});
+
+test('the handler Lambda calls (event, context, callback) uses the real clock', async () => {
+  // A stale timestamp from the fixed clock: refused, whatever the third argument is.
+  const resp = await handler(signed({ id: 'evt_7', type: 'payment.failed' }), {}, () => {
+    throw new Error('the callback must not be called');
+  });
+  assert.equal(resp.statusCode, 401);
+  assert.deepEqual(JSON.parse(resp.body), { error: 'timestamp outside the tolerance' });
 });

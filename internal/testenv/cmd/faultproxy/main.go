@@ -3,7 +3,8 @@
 //
 //	faultproxy -target http://127.0.0.1:5000 -latency 50ms -aws-quotas -inprogress-polls 2
 //
-// -aws-quotas sets Lambda's quotas (control plane 15/s, GetFunction 100/s,
+// -local-invoke answers Invoke by running the handler locally (see
+// testenv.SetLocalInvoke). -aws-quotas sets Lambda's quotas (control plane 15/s, GetFunction 100/s,
 // GetPolicy 15/s); -control-plane-rps, -get-function-rps and -get-policy-rps
 // set one bucket each, overriding -aws-quotas for it. -mutating-rps is the old
 // ceiling on mutating calls only (deprecated; AWS has none).
@@ -49,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	polls := fs.Int("inprogress-polls", 0, "GetFunction polls that report Pending/InProgress after each create or update (0 = none)")
 	versionPolls := fs.Int("version-pending-polls", 0, "polls of a new version (by qualifier) that report State Pending after each publish (0 = none)")
+	localInvoke := fs.Bool("local-invoke", false, "answer Invoke by running the handler from the version's zip with the local python3 or node, logging to the emulator's CloudWatch Logs (moto cannot run code without Docker)")
 	strict := fs.Bool("strict", false, "refuse what AWS refuses and moto accepts (CodeSha256 on PublishVersion, alias weights, RevisionIds)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -87,6 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	p.SetInProgressPolls(*polls)
 	p.SetVersionPendingPolls(*versionPolls)
 	p.SetStrict(*strict)
+	p.SetLocalInvoke(*localInvoke)
 
 	fmt.Fprintln(stdout, p.URL())
 	if f, ok := stdout.(interface{ Sync() error }); ok {

@@ -1,0 +1,79 @@
+package planner
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+
+	"github.com/lambdas-dev/lambdas/manifest"
+	"github.com/lambdas-dev/lambdas/planner/plan"
+	"github.com/lambdas-dev/lambdas/state"
+)
+
+// smokeStep is the test invoke of the new version before it takes traffic.
+func smokeStep(f *manifest.Function) plan.Step {
+	st := f.Deploy.SmokeTest
+	reason := fmt.Sprintf("invoke the new version with the smoke test's payload (%d bytes) before it takes any traffic; a function error aborts the release", len(st.Payload))
+	if st.Expect != "" {
+		reason = fmt.Sprintf("invoke the new version with the smoke test's payload (%d bytes) before it takes any traffic; a function error, or an answer not matching %q, aborts the release", len(st.Payload), st.Expect)
+	}
+	return plan.Step{Name: plan.StepSmokeTest, Reason: reason, Smoke: &plan.SmokeParams{Payload: st.Payload, Expect: st.Expect}}
+}
+
+// rolloutStep fills the alias move of a new version with its rollout: the
+// steps, the interval, the alarms and the group, and says them.
+func rolloutStep(f *manifest.Function, a *plan.AliasParams, reason string) string {
+	d := f.Deploy
+	a.Group, a.Alarms = f.RolloutGroup, d.Alarms
+	if a.Strategy != plan.Canary && a.Strategy != plan.Linear {
+		if a.Group != "" {
+			reason += fmt.Sprintf(", with rollout group %s: no alias of the group moves until every member has a verified version", a.Group)
+		}
+		return reason
+	}
+	a.Steps, a.Interval = d.Steps, d.Interval.String()
+	parts := make([]string, len(d.Steps))
+	for i, s := range d.Steps {
+		parts[i] = big.NewFloat(s).Text('g', 10) + "%"
+	}
+	reason = fmt.Sprintf("shift alias %s to the new version, %s: %s, every %s", f.Alias, a.Strategy, strings.Join(parts, " → "), d.Interval)
+	if len(d.Alarms) > 0 {
+		reason += fmt.Sprintf(", each step gated by %s %s", plural(len(d.Alarms), "alarm", "alarms"), strings.Join(d.Alarms, ", "))
+	}
+	if a.Group != "" {
+		reason += fmt.Sprintf("; rollout group %s moves together", a.Group)
+	}
+	return reason + " (a first release moves at once)"
+}
+
+// rolloutCode reports whether sha is the code of the function's rollout in
+// progress or rolled back: $LATEST runs the new version's code from its
+// update on, while the record is still the release before.
+func rolloutCode(rec *state.Function, sha string) bool {
+	ro := rec.Rollout
+	return ro != nil && ro.Status != state.RolloutCompleted && ro.CodeSha256 != "" && ro.CodeSha256 == sha
+}
+
+// rolloutDrift compares an alias's weights with the rollout in progress:
+// the new version at the recorded weight, nothing else.
+func rolloutDrift(ro *state.Rollout, alias string, live map[string]float64) []string {
+	want := map[string]float64{}
+	if ro.Weight > 0 {
+		want[ro.NewVersion] = ro.Weight
+	}
+	same := len(live) == len(want)
+	for v, w := range want {
+		if got, ok := live[v]; !ok || math.Abs(got-w) > 1e-9 {
+			same = false
+		}
+	}
+	if same {
+		return nil
+	}
+	routes := "no other version"
+	if len(live) > 0 {
+		routes = weights(live)
+	}
+	return []string{fmt.Sprintf("alias %s routes %s, the rollout records version %s at %s", alias, routes, ro.NewVersion, big.NewFloat(ro.Weight*100).Text('g', 6)+"%")}
+}
