@@ -3,6 +3,9 @@ package manifest
 import (
 	"fmt"
 	"math/big"
+	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -62,6 +65,10 @@ func (l *loader) layerSettings(fn *Function, fa, da *functionAttrs) {
 		fn.BuildImage = DefaultBuilderImage(fn.Runtime, fn.Architecture)
 	}
 
+	if fn.Dependencies != "" && path.Base(fn.Dependencies) == "requirements.txt" {
+		fn.Included = l.requirementIncludes(fn.Dependencies)
+	}
+
 	fn.Builder = "auto"
 	if b := l.pick(fa.Builder, da.Builder); b.set() {
 		if s, ok := l.asString(b, `"docker"`); ok {
@@ -98,4 +105,66 @@ func (l *loader) layerSettings(fn *Function, fa, da *functionAttrs) {
 			}
 		}
 	}
+}
+
+// maxIncludes bounds the -r/-c files followed from one requirements.txt.
+const maxIncludes = 100
+
+// requirementIncludes follows the -r (--requirement) and -c (--constraint)
+// lines of a requirements.txt, recursively, and returns the files they
+// name, repo-relative. pip reads a relative path against the folder of the
+// file that names it. A file that does not exist, is outside the
+// repository or is a folder is an error at its line: the plan could not
+// fingerprint it, so a change to it would not rebuild the layer.
+func (l *loader) requirementIncludes(rel string) []string {
+	var out []string
+	seen := map[string]bool{rel: true}
+	queue := []string{rel}
+	for len(queue) > 0 && len(out) < maxIncludes {
+		cur := queue[0]
+		queue = queue[1:]
+		data, err := os.ReadFile(filepath.Join(l.root, filepath.FromSlash(cur)))
+		if err != nil {
+			continue // the descriptor's own existence is checked with its path
+		}
+		for i, raw := range strings.Split(string(data), "\n") {
+			line := strings.TrimSpace(raw)
+			if j := strings.Index(line, " #"); j >= 0 {
+				line = strings.TrimSpace(line[:j])
+			}
+			name := ""
+			for _, opt := range []string{"--requirement", "--constraint", "-r", "-c"} {
+				if rest, ok := strings.CutPrefix(line, opt); ok && (strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "=") || (len(opt) == 2 && rest != "")) {
+					name = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), "="))
+					break
+				}
+			}
+			if name == "" {
+				continue
+			}
+			if strings.Contains(name, "://") {
+				l.errorAt(l.descriptorRange(cur, data, i+1, 1), "Requirements file outside the repository",
+					fmt.Sprintf("%s line %d names %q, a URL: lambdas fingerprints the files a layer is built from, and cannot see a change there. Copy it into the repository and name it by a relative path.", cur, i+1, name))
+				continue
+			}
+			target := path.Clean(path.Join(path.Dir(cur), filepath.ToSlash(name)))
+			if path.IsAbs(name) || target == ".." || strings.HasPrefix(target, "../") {
+				l.errorAt(l.descriptorRange(cur, data, i+1, 1), "Requirements file outside the repository",
+					fmt.Sprintf("%s line %d names %q, which is outside the repository: lambdas fingerprints the files a layer is built from, and cannot see a change there. Keep it in the repository, relative to %s.", cur, i+1, name, path.Dir(cur)))
+				continue
+			}
+			fi, err := os.Stat(filepath.Join(l.root, filepath.FromSlash(target)))
+			if err != nil || !fi.Mode().IsRegular() {
+				l.errorAt(l.descriptorRange(cur, data, i+1, 1), "Missing requirements file",
+					fmt.Sprintf("%s line %d names %q, but there is no file %s in the repository (pip reads it relative to %s).", cur, i+1, name, target, path.Dir(cur)))
+				continue
+			}
+			if !seen[target] {
+				seen[target] = true
+				out = append(out, target)
+				queue = append(queue, target)
+			}
+		}
+	}
+	return out
 }

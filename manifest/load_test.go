@@ -67,8 +67,8 @@ func fn(label string, edit func(*Function)) *Function {
 		Architecture: "x86_64",
 		Handler:      "app.handler",
 		BuildImage:   "public.ecr.aws/sam/build-python3.12:latest-x86_64", Builder: "auto", BuilderTimeout: 10 * time.Minute,
-		Alias:        "live",
-		Deploy:       Deploy{Strategy: "all-at-once", Steps: []float64{100}},
+		Alias:  "live",
+		Deploy: Deploy{Strategy: "all-at-once", Steps: []float64{100}},
 	}
 	if edit != nil {
 		edit(f)
@@ -183,7 +183,7 @@ function "go-fn" {
 			Label: "go-fn", Name: "go-fn", Source: "functions/go-fn", Runtime: "provided.al2023",
 			Architecture: "x86_64", Handler: "bootstrap", Alias: "live",
 			BuildImage: "public.ecr.aws/sam/build-provided.al2023:latest-x86_64", Builder: "auto", BuilderTimeout: 10 * time.Minute,
-			Deploy:     Deploy{Strategy: "all-at-once", Steps: []float64{100}},
+			Deploy: Deploy{Strategy: "all-at-once", Steps: []float64{100}},
 		}},
 	}, {
 		name: "source may be the repository root",

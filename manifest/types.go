@@ -63,7 +63,11 @@ type Function struct {
 	Handler      string
 	Dependencies string // repo-relative descriptor path, "" when none
 	Lockfile     string // repo-relative lockfile beside the descriptor (package-lock.json), "" when none
-	BuildImage   string // builder_image (or the deprecated build_image); defaults to public.ecr.aws/sam/build-<runtime>:latest-<arch>
+	// Included are the files a requirements.txt names with -r or -c
+	// (recursively), repo-relative, in the order first named: they shape
+	// the layer as much as the descriptor does.
+	Included   []string
+	BuildImage string // builder_image (or the deprecated build_image); defaults to public.ecr.aws/sam/build-<runtime>:latest-<arch>
 	// Builder builds the dependency layer: "docker", "local" or "auto"
 	// (the default: Docker when an engine answers, else local).
 	Builder string
