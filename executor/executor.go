@@ -56,6 +56,7 @@ type Executor struct {
 	manifest *manifest.Manifest
 	opts     Options
 	workDir  string
+	deps     depsWork // dependency layers, shared by fingerprint (layers.go)
 }
 
 // New returns an executor for the manifest's project. Its Lambda client,
@@ -128,6 +129,10 @@ type Result struct {
 	// recorded, and a rerun resumes.
 	Interrupted bool          `json:"interrupted,omitempty"`
 	Duration    time.Duration `json:"-"`
+	// LayerBuilds and LayersPublished count the dependency builds run and
+	// the layer versions published (once per dependency fingerprint).
+	LayerBuilds     int64 `json:"layer_builds"`
+	LayersPublished int64 `json:"layers_published"`
 }
 
 // Failed counts functions that failed or did not start.
@@ -170,6 +175,11 @@ type release struct {
 	skipped                     []string
 	drift                       []string
 	resumed                     map[plan.StepName]bool
+
+	layer        *builtLayer // the dependency layer built for this release (layers.go)
+	layerArn     string      // the layer version it gets
+	layerMsg     string      // what the last layer step did, for its done event
+	createLayers []string    // layers to create the function with (it did not exist)
 }
 
 // Apply runs the plan. Every function's package is built and checked before
@@ -215,6 +225,12 @@ func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if err := e.packageAll(ctx, work); err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w while packaging: nothing was changed", ErrInterrupted)
+		}
+		return nil, err
+	}
+	if err := e.buildAllDeps(ctx, work); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w while building dependencies: nothing was changed", ErrInterrupted)
 		}
 		return nil, err
 	}
@@ -268,6 +284,7 @@ func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 func (e *Executor) fillCounts(res *Result) {
 	res.MutatingCalls = e.lambda.MutatingCalls()
 	res.Buckets = e.lambda.Stats()
+	res.LayerBuilds, res.LayersPublished = e.deps.nBuilt.Load(), e.deps.nPub.Load()
 	res.Throttles = 0
 	for _, b := range res.Buckets {
 		res.Throttles += b.Throttles

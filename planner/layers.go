@@ -100,7 +100,7 @@ func ApplyLayerCache(p *plan.Plan, records map[string]plan.LayerRecord) {
 				continue
 			case plan.StepAttachLayer:
 				l := *s.Layer
-				l.LayerVersionArn = rec.LayerVersionArn
+				l.LayerVersionArn, l.UnzippedSize = rec.LayerVersionArn, rec.UnzippedSize
 				s.Layer = &l
 				s.Reason = fmt.Sprintf("point %s at %s, published before for this dependency fingerprint (nothing to build), keeping its other layers in their places", fp.FunctionName, rec.LayerVersionArn)
 			}

@@ -109,6 +109,9 @@ type LayerParams struct {
 	// LayerVersionArn is set when a layer version for this fingerprint
 	// exists already (the cache): nothing is built or published.
 	LayerVersionArn string `json:"layer_version_arn,omitempty"`
+	// UnzippedSize is the cached layer's (with LayerVersionArn), for the
+	// 250 MB check before any AWS call.
+	UnzippedSize int64 `json:"unzipped_size,omitempty"`
 }
 
 // Check reports what is wrong with a step: an unknown name (a plan made by
