@@ -507,13 +507,13 @@ func (e *Executor) putIfMissing(ctx context.Context, bucket, key, file string, s
 	return nil
 }
 
-// s3Getter is what reading the layer cache from S3 needs.
-type s3Getter interface {
+// S3Getter is what reading the layer cache from S3 needs.
+type S3Getter interface {
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
 // getObject reads a small object; ok is false when it does not exist.
-func getObject(ctx context.Context, c s3Getter, bucket, key string) ([]byte, bool, error) {
+func getObject(ctx context.Context, c S3Getter, bucket, key string) ([]byte, bool, error) {
 	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		if isS3NotFound(err) || strings.Contains(err.Error(), "NoSuchKey") {
@@ -532,7 +532,7 @@ func getObject(ctx context.Context, c s3Getter, bucket, key string) ([]byte, boo
 // layerRecord reads the cache's record of a fingerprint.
 func (e *Executor) layerRecord(ctx context.Context, fp string) (plan.LayerRecord, bool, error) {
 	if loc := e.manifest.Project.Artifacts; loc != nil {
-		g, ok := e.s3.(s3Getter)
+		g, ok := e.s3.(S3Getter)
 		if !ok {
 			return plan.LayerRecord{}, false, nil
 		}
@@ -575,7 +575,7 @@ func (e *Executor) writeLayerRecord(ctx context.Context, rec plan.LayerRecord) e
 // the artifacts bucket (<prefix>/deps/<fingerprint>/layer.json) when loc
 // is set, else from the state document. A fingerprint without a record is
 // left out.
-func ReadLayerRecords(ctx context.Context, c s3Getter, loc *manifest.S3Location, doc *state.Document, fps []string) (map[string]plan.LayerRecord, error) {
+func ReadLayerRecords(ctx context.Context, c S3Getter, loc *manifest.S3Location, doc *state.Document, fps []string) (map[string]plan.LayerRecord, error) {
 	out := map[string]plan.LayerRecord{}
 	if loc == nil {
 		for _, fp := range fps {
@@ -605,7 +605,7 @@ func ReadLayerRecords(ctx context.Context, c s3Getter, loc *manifest.S3Location,
 // ReadDescriptors reads the descriptor files kept for a function's last
 // release (file name → content): <prefix>/<label>/latest/<name> in the
 // artifacts bucket, or the state. A file not kept is left out.
-func ReadDescriptors(ctx context.Context, c s3Getter, loc *manifest.S3Location, doc *state.Document, label string, names []string) (map[string][]byte, error) {
+func ReadDescriptors(ctx context.Context, c S3Getter, loc *manifest.S3Location, doc *state.Document, label string, names []string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	if loc == nil {
 		if doc != nil {

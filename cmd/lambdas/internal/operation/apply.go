@@ -87,9 +87,14 @@ func Apply(ctx context.Context, in Inputs, o ApplyOptions, v ApplyView) (*execut
 				return err
 			}
 			p = saved
-		case o.Refresh:
-			if err := Refresh(ctx, in, p, doc, conn, false); err != nil {
+		default:
+			if err := FoldLayerCache(ctx, in, p, doc, conn, true); err != nil {
 				return err
+			}
+			if o.Refresh {
+				if err := Refresh(ctx, in, p, doc, conn, false); err != nil {
+					return err
+				}
 			}
 		}
 		if err := v.Plan(p); err != nil {

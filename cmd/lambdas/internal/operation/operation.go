@@ -73,20 +73,11 @@ func WithStateLock(ctx context.Context, m *manifest.Manifest, operation string, 
 	return fn(sm)
 }
 
-// Plan plans from a manifest, repository and state already loaded.
+// Plan plans from a manifest, repository and state already loaded. (The
+// layer cache is folded in by FoldLayerCache, which reads AWS.)
 func Plan(in Inputs, doc *state.Document, targets []string) (*plan.Plan, error) {
-	p, err := planner.Make(planner.Input{Manifest: in.Manifest, Repo: in.Repo, State: doc, Targets: targets, ToolVersion: in.ToolVersion, Region: Region(in.Manifest)})
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range p.Functions {
-		if f.HasStep(plan.StepBuildDependencies) {
-			// Said at plan time, so nobody learns it from a broken function.
-			p.Notes = append(p.Notes, "this version of lambdas does not build dependency layers yet: apply skips build-dependencies and publish-layer (ship dependencies inside source until then)")
-			break
-		}
-	}
-	return p, nil
+	return planner.Make(planner.Input{Manifest: in.Manifest, Repo: in.Repo, State: doc, Targets: targets, ToolVersion: in.ToolVersion, Region: Region(in.Manifest),
+		Docker: dockerForPlan(context.Background(), in.Manifest)})
 }
 
 // Region is where the manifest's functions are released: project.region,
