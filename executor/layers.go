@@ -514,7 +514,11 @@ type S3Getter interface {
 
 // getObject reads a small object; ok is false when it does not exist.
 func getObject(ctx context.Context, c S3Getter, bucket, key string) ([]byte, bool, error) {
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	// Small objects lambdas wrote itself: no response checksum to check
+	// (an emulator sends none, and the SDK logs a line about it).
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}, func(o *s3.Options) {
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	})
 	if err != nil {
 		if isS3NotFound(err) || strings.Contains(err.Error(), "NoSuchKey") {
 			return nil, false, nil

@@ -289,3 +289,121 @@ func readState(t *testing.T, w *world) *state.Document {
 }
 
 var execLookPath = exec.LookPath
+
+// TestPrune: prune --dry-run lists exactly the versions no alias uses
+// beyond keep_versions (an additional routing version counts as used),
+// prune deletes them and the layer versions no kept version uses (and
+// forgets them in the layer cache), in strict mode (AWS's 409 on deleting
+// an aliased version).
+func TestPrune(t *testing.T) {
+	deps := "  dependencies = \"fns/a/requirements.txt\"\n"
+	w := layerWorld(t, true, map[string]string{"a": deps}, map[string]string{"fns/a/requirements.txt": "six==1.16.0\n"})
+	w.proxy.SetStrict(true)
+	ctx := context.Background()
+	release := func(file, text string) {
+		t.Helper()
+		writeFile(t, filepath.Join(w.repo, file), text)
+		w.git("commit", "-qam", "change "+file)
+		w.mustApply()
+	}
+	w.mustApply()                                                 // 1, layer L1
+	release("fns/a/app.py", "def handler(e, c):\n    return 2\n") // 2, L1
+	release("fns/a/requirements.txt", "six==1.17.0\n")            // 3, L2 (publish-version)
+	release("fns/a/app.py", "def handler(e, c):\n    return 4\n") // 4, L2
+	l1 := layerOf(t, w, "1")
+	if l2 := layerOf(t, w, "3"); l1 == l2 || l1 == "" {
+		t.Fatalf("layers of versions 1 and 3: %s, %s", l1, l2)
+	}
+	if _, err := w.lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("a"), Name: aws.String("old"), FunctionVersion: aws.String("3"),
+		RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{"1": 0.1}}}); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(w.repo, "lambdas.hcl"), layerManifest(true, map[string]string{"a": deps + "  keep_versions = 2\n"}))
+	w.git("commit", "-qam", "keep 2")
+
+	w.proxy.Reset()
+	code, out, errOut := w.run("prune", "--dry-run")
+	want := "  would delete version 2 of a (a): older than the newest 2, and no alias points at it\nWould delete 1 function version and 0 layer versions; 3 function versions kept.\n"
+	if code != 0 || out != want {
+		t.Errorf("prune --dry-run exited %d:\n%s%s\nwant:\n%s", code, out, errOut, want)
+	}
+	if n := w.proxy.Counts().Mutating; n != 0 {
+		t.Errorf("a dry run made %d mutating calls", n)
+	}
+	if code, out, errOut := w.run("prune"); code != 0 || !strings.Contains(out, "Deleted 1 function version and 0 layer versions") {
+		t.Errorf("prune exited %d:\n%s%s", code, out, errOut)
+	}
+	if got := versionsOf(t, w, "a"); fmt.Sprint(got) != "[$LATEST 1 3 4]" {
+		t.Errorf("versions after prune: %v", got)
+	}
+
+	// Once no alias routes to version 1, it goes, and with it layer L1,
+	// which no kept version uses.
+	if _, err := w.lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String("a"), Name: aws.String("old"), FunctionVersion: aws.String("3"),
+		RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = w.run("prune", "--json")
+	var res struct {
+		Deleted int
+		Plan    struct {
+			Layers []struct {
+				LayerVersionArn string `json:"layer_version_arn"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || res.Deleted != 2 || len(res.Plan.Layers) != 1 || res.Plan.Layers[0].LayerVersionArn != l1 {
+		t.Errorf("prune exited %d (%v): %s%s", code, err, out, errOut)
+	}
+	if got := versionsOf(t, w, "a"); fmt.Sprint(got) != "[$LATEST 3 4]" {
+		t.Errorf("versions after the second prune: %v", got)
+	}
+	// L1 is forgotten by the layer cache: going back to six 1.16.0 builds
+	// it again rather than attaching a deleted version.
+	writeFile(t, filepath.Join(w.repo, "fns/a/requirements.txt"), "six==1.16.0\n")
+	w.git("commit", "-qam", "six back")
+	if code, out, _ := w.run("plan"); code != 0 || !strings.Contains(out, "build-dependencies") {
+		t.Errorf("plan after the layer was pruned:\n%s", out)
+	}
+}
+
+// TestApplyPrunesAfterRelease: with keep_versions, a successful apply
+// deletes what is beyond it.
+func TestApplyPrunesAfterRelease(t *testing.T) {
+	w := layerWorld(t, false, map[string]string{"a": "  keep_versions = 1\n"}, nil)
+	w.mustApply()
+	writeFile(t, filepath.Join(w.repo, "fns/a/app.py"), "def handler(e, c):\n    return 2\n")
+	w.git("commit", "-qam", "2")
+	out := w.mustApply()
+	if !strings.Contains(out, "Pruned 1 function version and 0 layer versions (keep_versions).") {
+		t.Errorf("apply did not prune:\n%s", out)
+	}
+	if got := versionsOf(t, w, "a"); fmt.Sprint(got) != "[$LATEST 2]" {
+		t.Errorf("versions: %v", got)
+	}
+}
+
+func versionsOf(t *testing.T, w *world, fn string) []string {
+	t.Helper()
+	out, err := w.lambda.ListVersionsByFunction(context.Background(), &lambda.ListVersionsByFunctionInput{FunctionName: aws.String(fn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []string
+	for _, v := range out.Versions {
+		vs = append(vs, aws.ToString(v.Version))
+	}
+	return vs
+}
+
+func layerOf(t *testing.T, w *world, version string) string {
+	t.Helper()
+	out, err := w.lambda.GetFunction(context.Background(), &lambda.GetFunctionInput{FunctionName: aws.String("a"), Qualifier: aws.String(version)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Configuration.Layers) != 1 {
+		return ""
+	}
+	return aws.ToString(out.Configuration.Layers[0].Arn)
+}

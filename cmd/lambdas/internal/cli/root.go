@@ -86,7 +86,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	pf.BoolVar(&g.json, "json", false, "print machine-readable JSON")
 	pf.BoolVar(&g.noColor, "no-color", false, "never color the output")
 
-	root.AddCommand(newVersionCmd(g), newValidateCmd(g), newPlanCmd(g), newApplyCmd(g), newPackageCmd(g), newStatusCmd(g), newStateCmd(g))
+	root.AddCommand(newVersionCmd(g), newValidateCmd(g), newPlanCmd(g), newApplyCmd(g), newPackageCmd(g), newStatusCmd(g), newStateCmd(g), newPruneCmd(g))
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

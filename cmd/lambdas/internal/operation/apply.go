@@ -120,7 +120,16 @@ func Apply(ctx context.Context, in Inputs, o ApplyOptions, v ApplyView) (*execut
 		if err != nil {
 			return err
 		}
-		return v.Summary(res)
+		if err := v.Summary(res); err != nil {
+			return err
+		}
+		if res.Failed() == 0 && !res.Interrupted {
+			pr, err := pruneAfterApply(ctx, in, sm, conn, res)
+			if pv, ok := v.(PruneView); ok && (pr != nil || err != nil) {
+				pv.Pruned(pr, err)
+			}
+		}
+		return nil
 	})
 	return res, err
 }
