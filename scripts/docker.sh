@@ -70,3 +70,13 @@ ensure_test_build_image() {
   echo "test build image ready in $((SECONDS - t0)) s" >&2
   return $rc
 }
+
+# stop_docker stops the dockerd that ensure_docker started (none otherwise).
+stop_docker() {
+  if [ -n "${DOCKERD_PID:-}" ]; then
+    kill "$DOCKERD_PID" 2>/dev/null || true
+    wait "$DOCKERD_PID" 2>/dev/null || true
+    DOCKERD_PID=
+    echo "Docker engine stopped" >&2
+  fi
+}
