@@ -407,3 +407,34 @@ func layerOf(t *testing.T, w *world, version string) string {
 	}
 	return aws.ToString(out.Configuration.Layers[0].Arn)
 }
+
+// TestApplyLayerDockerBuilder: builder = "docker" builds the layer in a
+// container of the local test image (scripts/docker.sh makes it), and the
+// alias's version has it. It skips without an engine or the image, and
+// fails so with CI=true.
+func TestApplyLayerDockerBuilder(t *testing.T) {
+	img := os.Getenv("LAMBDAS_TEST_BUILD_IMAGE")
+	if img == "" {
+		img = "lambdas-test/build-python3.11:local"
+	}
+	fail := t.Skipf
+	if os.Getenv("CI") == "true" {
+		fail = t.Fatalf
+	}
+	if out, err := exec.Command("docker", "image", "inspect", "--format", "{{.Id}}", img).CombinedOutput(); err != nil {
+		fail("no Docker engine with the test build image %s (%v: %s): run `. scripts/docker.sh; ensure_docker && ensure_test_build_image`", img, err, strings.TrimSpace(string(out)))
+	}
+	settings := fmt.Sprintf("  dependencies = \"fns/a/requirements.txt\"\n  runtime = \"python3.11\"\n  builder = \"docker\"\n  builder_image = %q\n", img)
+	w := layerWorld(t, true, map[string]string{"a": settings}, map[string]string{"fns/a/requirements.txt": "six==1.16.0\n"})
+	code, out, _ := w.run("plan", "--json")
+	if code != 0 || !strings.Contains(out, "in a container of "+img+" (docker builder)") {
+		t.Errorf("plan:\n%s", out)
+	}
+	out = w.mustApply("--progress", "lines")
+	if !strings.Contains(out, "Dependency layers: 1 built, 1 published.") || !strings.Contains(out, "Successfully installed six-1.16.0") {
+		t.Errorf("apply (the container's pip log streamed):\n%s", out)
+	}
+	if got := w.liveLayers("a"); len(got) != 1 || !strings.Contains(got[0], "lambdas-shop-deps-python3-11-x86_64") {
+		t.Errorf("a:live layers %v", got)
+	}
+}
