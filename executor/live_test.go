@@ -29,16 +29,16 @@ func TestReadLive(t *testing.T) {
 		{
 			weights: false,
 			want: map[string]plan.Live{
-				"orders":   {Exists: true, CodeSha256: hotSha, AliasExists: true, AliasVersion: "2", AliasCodeSha256: pkgSha},
-				"no-alias": {Exists: true, CodeSha256: oldSha},
+				"orders":   {Exists: true, Account: "123456789012", CodeSha256: hotSha, AliasExists: true, AliasVersion: "2", AliasCodeSha256: pkgSha},
+				"no-alias": {Exists: true, Account: "123456789012", CodeSha256: oldSha},
 				"gone":     {},
 			},
 		},
 		{
 			weights: true,
 			want: map[string]plan.Live{
-				"orders":   {Exists: true, CodeSha256: hotSha, AliasExists: true, AliasVersion: "2", AliasCodeSha256: pkgSha, Weights: map[string]float64{"1": 0.25}, WeightsRead: true},
-				"no-alias": {Exists: true, CodeSha256: oldSha},
+				"orders":   {Exists: true, Account: "123456789012", CodeSha256: hotSha, AliasExists: true, AliasVersion: "2", AliasCodeSha256: pkgSha, Weights: map[string]float64{"1": 0.25}, WeightsRead: true},
+				"no-alias": {Exists: true, Account: "123456789012", CodeSha256: oldSha},
 				"gone":     {},
 			},
 			control: 1, // GetAlias of orders; the others stop before (no alias, no function)
