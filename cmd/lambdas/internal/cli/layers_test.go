@@ -219,7 +219,14 @@ func TestApplyLayerKeepsOtherLayersInPlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As AWS: RevisionIds checked, every update in progress for two polls
+	// (the code update after the layers' must wait for it).
+	w.proxy.SetStrict(true)
+	w.proxy.SetInProgressPolls(2)
 	w.mustApply()
+	if c := w.proxy.Counts(); c.InjectedByCode["ResourceConflictException"] != 0 || c.InjectedByCode["PreconditionFailedException"] != 0 {
+		t.Errorf("the release met 409s or 412s: %v", c.InjectedByCode)
+	}
 	got := w.liveLayers("a")
 	if len(got) != 2 || got[0] != foreign[0] || !strings.Contains(got[1], "lambdas-shop-deps-") {
 		t.Fatalf("a:live layers %v, want %s then ours", got, foreign[0])
