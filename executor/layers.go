@@ -168,11 +168,55 @@ func (e *Executor) buildAllDeps(ctx context.Context, work []*release) error {
 		})
 	}
 	_ = g.Wait()
+	if len(errs) == 0 {
+		errs = e.checkLayerCounts(ctx, work)
+	}
 	if len(errs) > 0 {
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 		return fmt.Errorf("nothing was changed: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// checkLayerCounts reads the layers of every function that gets one (a
+// GetFunction each, in its own 100/s bucket) before anything changes: a
+// function that would have more than Lambda's 5 layers fails the apply
+// with nothing changed, rather than after its layer version is published.
+// attach-layer reads the function again (for its RevisionId) and checks
+// once more.
+func (e *Executor) checkLayerCounts(ctx context.Context, work []*release) []error {
+	var mu sync.Mutex
+	var errs []error
+	g := new(errgroup.Group)
+	g.SetLimit(e.opts.Parallelism)
+	for _, r := range work {
+		if !r.plan.HasStep(plan.StepAttachLayer) {
+			continue
+		}
+		g.Go(func() error {
+			out, err := e.lambda.GetFunction(withCallSite(ctx, r.fn.Label, string(plan.StepAttachLayer)), &lambda.GetFunctionInput{FunctionName: aws.String(r.fn.Name)})
+			if isNotFound(err) {
+				return nil // created with the one layer
+			}
+			if err == nil && out.Configuration != nil {
+				var have []string
+				for _, l := range out.Configuration.Layers {
+					have = append(have, aws.ToString(l.Arn))
+				}
+				if n := len(ReplaceOwnLayers(have, "new", e.manifest.Project.Name)); n > MaxLayers {
+					err = fmt.Errorf("%s has %d layers (%s); with its dependency layer it would have %d, and Lambda allows %d: remove one of them", r.fn.Name, len(have), strings.Join(have, ", "), n, MaxLayers)
+				}
+			}
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: attach-layer: %w", r.fn.Label, err))
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return errs
 }
 
 // checkLayerSize: the function's code and its layer together within

@@ -445,3 +445,33 @@ func TestApplyLayerDockerBuilder(t *testing.T) {
 		t.Errorf("a:live layers %v", got)
 	}
 }
+
+// TestApplyLayerTooManyLayers: a function that already has 5 other layers
+// cannot take ours: the apply fails before any change.
+func TestApplyLayerTooManyLayers(t *testing.T) {
+	w := layerWorld(t, true, map[string]string{"a": "  dependencies = \"fns/a/requirements.txt\"\n"}, map[string]string{"fns/a/requirements.txt": "six==1.16.0\n"})
+	ctx := context.Background()
+	var foreign []string
+	for i := range 5 {
+		out, err := w.lambda.PublishLayerVersion(ctx, &lambda.PublishLayerVersionInput{LayerName: aws.String(fmt.Sprintf("other-%d", i)),
+			Content: &types.LayerVersionContentInput{ZipFile: testenv.MakeZip(t, map[string]string{"x": "x"})}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		foreign = append(foreign, aws.ToString(out.LayerVersionArn))
+	}
+	if _, err := w.lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("a"), Runtime: types.RuntimePython312, Handler: aws.String("app.handler"),
+		Role: aws.String(os.Getenv("TEST_ROLE_ARN")), Code: &types.FunctionCode{ZipFile: testenv.MakeZip(t, map[string]string{"app.py": "x"})}, Layers: foreign}); err != nil {
+		t.Fatal(err)
+	}
+	w.proxy.Reset()
+	code, out, errOut := w.run("apply", "--auto-approve")
+	if code != 1 || !strings.Contains(errOut, "a: attach-layer: a has 5 layers") || !strings.Contains(errOut, "Lambda allows 5") || !strings.Contains(errOut, "nothing was changed") {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+	for _, r := range w.proxy.Requests() {
+		if r.Mutating || r.Operation == "PutObject" {
+			t.Errorf("made %s", r.Operation)
+		}
+	}
+}
