@@ -235,18 +235,30 @@ func (e *Executor) checkLayerSize(r *release, layerUnzipped int64) error {
 
 // buildLayer runs the builder and zips the layer deterministically.
 func (e *Executor) buildLayer(ctx context.Context, r *release, l *plan.LayerParams) (*builtLayer, error) {
-	fn := r.fn
-	dir := filepath.Join(e.workDir, "deps", l.DepsFingerprint[:16])
+	zip, err := BuildLayer(ctx, e.manifest.RepoRoot, filepath.Join(e.workDir, "deps", l.DepsFingerprint[:16]), r.fn, l,
+		func(function, line string) {
+			e.opts.Reporter.Report(Event{Time: time.Now(), Function: function, Step: string(plan.StepBuildDependencies), Kind: EventLog, Message: line})
+		},
+		func(msg string) { e.report(r, plan.StepBuildDependencies, EventWarn, msg) })
+	if err != nil {
+		return nil, err
+	}
+	e.deps.nBuilt.Add(1)
+	return &builtLayer{zip: zip, by: r.fn.Label}, nil
+}
+
+// BuildLayer builds a function's dependency layer in dir (created; the
+// caller's to remove) and zips it deterministically, like a code zip:
+// apply and lambdas package --layers share it. log gets the build's lines,
+// warn what the user should know; both may be nil.
+func BuildLayer(ctx context.Context, repoRoot, dir string, fn *manifest.Function, l *plan.LayerParams, log func(function, line string), warn func(string)) (*pack.Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	res, err := build.BuildDeps(ctx, build.DepsSpec{
-		Function: fn.Label, RepoRoot: e.manifest.RepoRoot, Descriptor: l.Descriptor, Lockfile: l.Lockfile,
+		Function: fn.Label, RepoRoot: repoRoot, Descriptor: l.Descriptor, Lockfile: l.Lockfile,
 		Runtime: fn.Runtime, Architecture: fn.Architecture, Builder: l.Builder, Image: l.Image, Timeout: fn.BuilderTimeout, WorkDir: dir,
-		Log: &lineWriter{function: fn.Label, log: func(function, line string) {
-			e.opts.Reporter.Report(Event{Time: time.Now(), Function: function, Step: string(plan.StepBuildDependencies), Kind: EventLog, Message: line})
-		}},
-		Warn: func(msg string) { e.report(r, plan.StepBuildDependencies, EventWarn, msg) },
+		Log: &lineWriter{function: fn.Label, log: log}, Warn: warn,
 	})
 	if err != nil {
 		return nil, err
@@ -254,10 +266,8 @@ func (e *Executor) buildLayer(ctx context.Context, r *release, l *plan.LayerPara
 	files, err := pack.Collect(ctx, pack.Spec{RepoRoot: dir, Source: filepath.Base(res.Dir)})
 	if err == nil {
 		var zip *pack.Result
-		zip, err = pack.Write(ctx, "", files, filepath.Join(dir, "zip"), pack.Options{})
-		if err == nil {
-			e.deps.nBuilt.Add(1)
-			return &builtLayer{zip: zip, by: fn.Label}, nil
+		if zip, err = pack.Write(ctx, "", files, filepath.Join(dir, "zip"), pack.Options{}); err == nil {
+			return zip, nil
 		}
 	}
 	return nil, fmt.Errorf("%s: build-dependencies: zip the layer: %w", fn.Label, err)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -474,4 +475,88 @@ func TestApplyLayerTooManyLayers(t *testing.T) {
 			t.Errorf("made %s", r.Operation)
 		}
 	}
+}
+
+// TestPackageLayersDeterministic: lambdas package --layers builds each
+// dependency layer once per fingerprint (a and b share one), and two
+// builds from scratch give byte-identical layer zips, laid out as Lambda
+// unpacks them.
+func TestPackageLayersDeterministic(t *testing.T) {
+	requireTool(t, "npm")
+	deps := "  dependencies = \"deps/requirements.txt\"\n"
+	w := layerWorld(t, false, map[string]string{"a": deps, "b": deps,
+		"web": "  runtime = \"nodejs22.x\"\n  handler = \"index.handler\"\n  dependencies = \"fns/web/package.json\"\n"},
+		map[string]string{"deps/requirements.txt": "six==1.16.0\n", "fns/web/package.json": `{"name": "fn", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}}`,
+			"fns/web/package-lock.json": strings.ReplaceAll(strings.ReplaceAll(thumbsLock(t), `"thumbs"`, `"fn"`), "\r", "")})
+	sums := map[string]string{}
+	for i := range 2 {
+		dir := filepath.Join(t.TempDir(), "dist")
+		code, out, errOut := w.run("package", "--layers", "--out", dir, "--json")
+		if code != 0 {
+			t.Fatalf("package exited %d:\n%s%s", code, out, errOut)
+		}
+		var res struct {
+			Functions []struct {
+				Name  string
+				Layer *struct{ Path, Sha256 string }
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range res.Functions {
+			if f.Layer == nil {
+				t.Fatalf("%s has no layer", f.Name)
+			}
+			if prev, ok := sums[f.Name]; ok && prev != f.Layer.Sha256 {
+				t.Errorf("%s: layer zip %s, then %s: not deterministic", f.Name, prev, f.Layer.Sha256)
+			}
+			sums[f.Name] = f.Layer.Sha256
+			if i == 0 {
+				names := zipNames(t, f.Layer.Path)
+				want := "python/six.py"
+				if f.Name == "web" {
+					want = "nodejs/node_modules/ms/index.js"
+				}
+				if !slicesContains(names, want) {
+					t.Errorf("%s: layer lacks %s: %v", f.Name, want, names)
+				}
+			}
+		}
+	}
+	if sums["a"] != sums["b"] {
+		t.Errorf("a and b share a descriptor but got layers %s and %s", sums["a"], sums["b"])
+	}
+}
+
+func thumbsLock(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/fixtures/monorepo/functions/thumbs/package-lock.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func zipNames(t *testing.T, path string) []string {
+	t.Helper()
+	r, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []string
+	for _, f := range r.File {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
