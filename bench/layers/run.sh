@@ -67,13 +67,15 @@ run() { # $1 = label
   local label=$1
   "$work/faultproxy" -target "$moto_url" -latency "$latency" -aws-quotas >"$work/proxy.url" 2>"$work/proxy-$label.json" &
   proxy_pid=$!
-  for _ in $(seq 1 50); do [ -s "$work/proxy.url" ] && break; sleep 0.1; done
+  for _ in $(seq 1 300); do [ -s "$work/proxy.url" ] && break; sleep 0.1; done
+  # Never without the proxy: an empty AWS_ENDPOINT_URL would mean AWS itself.
+  if ! grep -q '^http://127\.0\.0\.1:' "$work/proxy.url"; then echo "the fault proxy did not start:" >&2; cat "$work/proxy.url" "$work/proxy-$label.json" >&2; exit 1; fi
   local code=0
   AWS_ENDPOINT_URL=$(head -1 "$work/proxy.url") /usr/bin/time -f '%e %M' -o "$work/time-$label" \
     "$work/lambdas" apply --auto-approve --json >"$work/apply-$label.jsonl" 2>"$work/apply-$label.err" || code=$?
   kill -TERM "$proxy_pid"; wait "$proxy_pid" || true
   proxy_pid=
-  if [ "$code" != 0 ]; then tail -20 "$work/apply-$label.err"; exit 1; fi
+  if [ "$code" != 0 ]; then echo "apply ($label) exited $code:" >&2; tail -20 "$work/apply-$label.err" >&2; tail -5 "$work/apply-$label.jsonl" >&2; exit 1; fi
   python3 - "$label" "$work/time-$label" "$work/proxy-$label.json" "$work/apply-$label.jsonl" <<'PY'
 import json, sys
 label, timef, proxyf, events = sys.argv[1:]
