@@ -34,6 +34,17 @@ defaults {
   architecture = "x86_64"
   alias        = "live"
 
+  # Dependency layers (orders-api, thumbnails) are built from each
+  # function's descriptor. "local" runs pip and npm on this machine for
+  # Lambda's platform, which suits these pure-Python and pure-JS packages
+  # and needs no image registry; the default, "auto", builds in AWS SAM's
+  # build image when a Docker engine answers.
+  builder = "local"
+
+  # lambdas prune (and apply, after a release) deletes older versions that
+  # no alias points to, and layer versions that no kept version uses.
+  keep_versions = 5
+
   # Used only when a function does not exist yet; otherwise Terraform (or
   # whoever made it) owns its configuration.
   create {
@@ -43,9 +54,10 @@ defaults {
   }
 }
 
-# Python 3.12, one PyPI dependency, the shared Python library through the
-# symlink examples/functions/orders-api/shared: the packager follows it, and
-# a commit to the library releases this function (no watch needed).
+# Python 3.12, one PyPI dependency (python-dateutil, in a layer built from
+# requirements.txt), the shared Python library through the symlink
+# examples/functions/orders-api/shared: the packager follows it, and a
+# commit to the library releases this function (no watch needed).
 function "orders-api" {
   function_name = "${local.prefix}orders-api"
   source        = "examples/functions/orders-api"
@@ -85,7 +97,8 @@ function "invoice-worker" {
   }
 }
 
-# Node.js 22 with one npm dependency, installed from package-lock.json.
+# Node.js 22 with one npm dependency (ms), in a layer installed from
+# package-lock.json with npm ci --omit=dev.
 function "thumbnails" {
   function_name = "${local.prefix}thumbnails"
   source        = "examples/functions/thumbnails"

@@ -69,6 +69,7 @@ type Executor struct {
 	manifest *manifest.Manifest
 	opts     Options
 	workDir  string
+	deps     depsWork // dependency layers, shared by fingerprint (layers.go)
 }
 
 // New returns an executor for the manifest's project. Its Lambda client,
@@ -154,6 +155,10 @@ type Result struct {
 	// recorded, and a rerun resumes.
 	Interrupted bool          `json:"interrupted,omitempty"`
 	Duration    time.Duration `json:"-"`
+	// LayerBuilds and LayersPublished count the dependency builds run and
+	// the layer versions published (once per dependency fingerprint).
+	LayerBuilds     int64 `json:"layer_builds"`
+	LayersPublished int64 `json:"layers_published"`
 }
 
 // Failed counts functions that failed or did not start.
@@ -200,6 +205,11 @@ type release struct {
 	deferred                    bool   // the alias waits for the shift phase (rollout.go)
 	resumeRollout               string // the ID of this release's rollout in flight, to go on with
 	smokeAnswer                 string // the smoke test's answer, shortened
+
+	layer        *builtLayer // the dependency layer built for this release (layers.go)
+	layerArn     string      // the layer version it gets
+	layerMsg     string      // what the last layer step did, for its done event
+	createLayers []string    // layers to create the function with (it did not exist)
 }
 
 // Apply runs the plan. Every function's package is built and checked before
@@ -245,6 +255,12 @@ func (e *Executor) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if err := e.packageAll(ctx, work); err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w while packaging: nothing was changed", ErrInterrupted)
+		}
+		return nil, err
+	}
+	if err := e.buildAllDeps(ctx, work); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w while building dependencies: nothing was changed", ErrInterrupted)
 		}
 		return nil, err
 	}
@@ -309,6 +325,7 @@ func (e *Executor) fillCounts(res *Result) {
 	for k, v := range e.cw.Stats() {
 		res.Buckets[k] = v
 	}
+	res.LayerBuilds, res.LayersPublished = e.deps.nBuilt.Load(), e.deps.nPub.Load()
 	res.Throttles = 0
 	for _, b := range res.Buckets {
 		res.Throttles += b.Throttles

@@ -207,6 +207,7 @@ func (e *Executor) createFunction(ctx context.Context, r *release) (bool, error)
 		Architectures: []types.Architecture{types.Architecture(r.fn.Architecture)},
 		Publish:       true,
 		Description:   aws.String("managed by lambdas"),
+		Layers:        r.createLayers, // the dependency layer, when attach-layer found no function
 	}
 	if len(c.Environment) > 0 {
 		in.Environment = &types.Environment{Variables: c.Environment}

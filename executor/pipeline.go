@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 	"time"
 
@@ -108,6 +107,7 @@ func (e *Executor) releaseOne(ctx context.Context, r *release) FunctionResult {
 	if err := e.recordRelease(ctx, r); err != nil {
 		return fail("record state", err)
 	}
+	e.keepDescriptors(ctx, r)
 	res.Status, res.Version, res.Skipped, res.Duration, res.Drift = StatusReleased, r.version, r.skipped, time.Since(start), r.drift
 	if r.zip != nil {
 		res.CodeSha256 = r.zip.CodeSha256
@@ -134,6 +134,8 @@ func (e *Executor) doneMessage(r *release, step plan.StepName) string {
 		return fmt.Sprintf("version %s answered %s", r.version, r.smokeAnswer)
 	case plan.StepMoveAlias:
 		return fmt.Sprintf("%s → %s", r.fn.Alias, r.version)
+	case plan.StepBuildDependencies, plan.StepPublishLayer, plan.StepAttachLayer:
+		return r.layerMsg
 	}
 	return ""
 }
@@ -237,19 +239,4 @@ func (e *Executor) recordRelease(ctx context.Context, r *release) error {
 		d.Functions[r.fn.Label] = rec
 		return nil
 	})
-}
-
-// Dependency layers are the next piece of work (roadmap: dependencies and
-// layers). Until then these steps say so and the fingerprint is recorded, so
-// a later version sees "no layer recorded" and builds one.
-func (e *Executor) buildDependencies(ctx context.Context, r *release) error {
-	return skip("dependency layers are not built by this version of lambdas yet; %s is fingerprinted only", path.Base(r.fn.Dependencies))
-}
-
-func (e *Executor) publishLayer(ctx context.Context, r *release) error {
-	return skip("no layer built (see build-dependencies)")
-}
-
-func (e *Executor) attachLayer(ctx context.Context, r *release) error {
-	return skip("no layer built (see build-dependencies)")
 }

@@ -31,7 +31,7 @@ function "web" {
 		want                          []string // in the rendered diagnostics; none means valid
 	}{
 		{"requirements ok", py, "functions/orders-api/requirements.txt",
-			"# pinned\nrequests==2.32.3\nurllib3 >= 2, < 3  # transitive\nboto3[crt]~=1.35 ; python_version >= \"3.9\"\n-r base.txt\n--index-url https://pypi.org/simple\nmylib @ https://example.com/mylib.whl\n./local-pkg\n\n", nil},
+			"# pinned\nrequests==2.32.3\nurllib3 >= 2, < 3  # transitive\nboto3[crt]~=1.35 ; python_version >= \"3.9\"\n-r ../../config/version.txt\n--index-url https://pypi.org/simple\nmylib @ https://example.com/mylib.whl\n./local-pkg\n\n", nil},
 		{"requirements single =", py, "functions/orders-api/requirements.txt",
 			"requests==2.32.3\nurllib3=2.2.3\n", []string{"Error: Invalid requirement", "on functions/orders-api/requirements.txt line 2", "urllib3=2.2.3", "==2.2.3", "lambdas.hcl line 6"}},
 		{"requirements no name", py, "functions/orders-api/requirements.txt",

@@ -420,18 +420,7 @@ func (l *loader) function(b *functionBlock, spec, d *fnSpec) (*Function, hcl.Ran
 		}
 	}
 
-	if img := l.pick(fa.BuildImage, da.BuildImage); img.set() {
-		if s, ok := l.asString(img, `"public.ecr.aws/sam/build-python3.13:latest-arm64"`); ok {
-			if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t\n") {
-				l.errorAt(img.rng(), "Invalid build_image",
-					fmt.Sprintf("%q is not a container image reference such as \"public.ecr.aws/sam/build-python3.13:latest-arm64\". Leave build_image out to use the AWS SAM build image for the runtime and architecture.", s))
-			} else {
-				fn.BuildImage = s
-			}
-		}
-	} else if fn.Runtime != "" {
-		fn.BuildImage = fmt.Sprintf("public.ecr.aws/sam/build-%s:latest-%s", fn.Runtime, fn.Architecture)
-	}
+	l.layerSettings(fn, fa, da)
 
 	fn.Alias = defaultAlias
 	if a := l.pick(fa.Alias, da.Alias); a.set() {

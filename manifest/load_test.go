@@ -66,9 +66,9 @@ func fn(label string, edit func(*Function)) *Function {
 		Runtime:      "python3.12",
 		Architecture: "x86_64",
 		Handler:      "app.handler",
-		BuildImage:   "public.ecr.aws/sam/build-python3.12:latest-x86_64",
-		Alias:        "live",
-		Deploy:       Deploy{Strategy: "all-at-once", Steps: []float64{100}},
+		BuildImage:   "public.ecr.aws/sam/build-python3.12:latest-x86_64", Builder: "auto", BuilderTimeout: 10 * time.Minute,
+		Alias:  "live",
+		Deploy: Deploy{Strategy: "all-at-once", Steps: []float64{100}},
 	}
 	if edit != nil {
 		edit(f)
@@ -103,7 +103,10 @@ function "orders-api" {
   architecture  = "arm64"
   handler       = "app.handler"
   dependencies  = "functions/orders-api/requirements.txt"
-  build_image   = "my.registry/build-python:3.13"
+  builder_image = "my.registry/build-python:3.13"
+  builder       = "docker"
+  builder_timeout = "20m"
+  keep_versions = 3
   alias         = "prod"
   deploy {
     strategy = "canary"
@@ -124,7 +127,7 @@ function "orders-api" {
 			Watch:   []string{"libs/shared-py", "README.md", "libs/shared-link"},
 			Runtime: "python3.13", Architecture: "arm64", Handler: "app.handler",
 			Dependencies: "functions/orders-api/requirements.txt",
-			BuildImage:   "my.registry/build-python:3.13", Alias: "prod",
+			BuildImage:   "my.registry/build-python:3.13", Builder: "docker", BuilderTimeout: 20 * time.Minute, KeepVersions: 3, Alias: "prod",
 			Deploy: Deploy{Strategy: "canary", Steps: []float64{10, 100}, Interval: 5 * time.Minute,
 				Alarms: []string{"orders-5xx", "orders-latency"}},
 			Create: &Create{Role: "arn:aws:iam::123456789012:role/lambda", Memory: 256, Timeout: 30,
@@ -154,13 +157,13 @@ function "cron" {
 		want: []*Function{{
 			Label: "cron", Name: "cron", Source: "functions/cron", Runtime: "nodejs20.x",
 			Architecture: "arm64", Handler: "index.handler", Dependencies: "functions/cron/package.json",
-			BuildImage: "public.ecr.aws/sam/build-nodejs20.x:latest-arm64", Alias: "live",
+			BuildImage: "public.ecr.aws/sam/build-nodejs20.x:latest-arm64", Builder: "auto", BuilderTimeout: 10 * time.Minute, Alias: "live",
 			Deploy: Deploy{Strategy: "all-at-once", Steps: []float64{100}},
 		}, {
 			Label: "web", Name: "web", Source: "functions/web", Runtime: "nodejs22.x",
 			Architecture: "x86_64", Handler: "index.handler", Dependencies: "functions/web/package.json",
 			Lockfile:   "functions/web/package-lock.json",
-			BuildImage: "public.ecr.aws/sam/build-nodejs22.x:latest-x86_64", Alias: "live",
+			BuildImage: "public.ecr.aws/sam/build-nodejs22.x:latest-x86_64", Builder: "auto", BuilderTimeout: 10 * time.Minute, Alias: "live",
 			Deploy: Deploy{Strategy: "linear", Steps: []float64{25, 50, 75, 100}, Interval: 90 * time.Second},
 		}},
 	}, {
@@ -179,8 +182,8 @@ function "go-fn" {
 		want: []*Function{{
 			Label: "go-fn", Name: "go-fn", Source: "functions/go-fn", Runtime: "provided.al2023",
 			Architecture: "x86_64", Handler: "bootstrap", Alias: "live",
-			BuildImage: "public.ecr.aws/sam/build-provided.al2023:latest-x86_64",
-			Deploy:     Deploy{Strategy: "all-at-once", Steps: []float64{100}},
+			BuildImage: "public.ecr.aws/sam/build-provided.al2023:latest-x86_64", Builder: "auto", BuilderTimeout: 10 * time.Minute,
+			Deploy: Deploy{Strategy: "all-at-once", Steps: []float64{100}},
 		}},
 	}, {
 		name: "source may be the repository root",

@@ -82,8 +82,14 @@ type functionAttrs struct {
 	Architecture *hcl.Attribute `hcl:"architecture,optional"`
 	Handler      *hcl.Attribute `hcl:"handler,optional"`
 	Dependencies *hcl.Attribute `hcl:"dependencies,optional"`
-	BuildImage   *hcl.Attribute `hcl:"build_image,optional"`
-	Alias        *hcl.Attribute `hcl:"alias,optional"`
+	BuildImage   *hcl.Attribute `hcl:"build_image,optional"` // deprecated: builder_image
+	// Builder, BuilderImage, BuilderTimeout: how the dependency layer is
+	// built (layers.go). KeepVersions: how many versions prune keeps.
+	Builder        *hcl.Attribute `hcl:"builder,optional"`
+	BuilderImage   *hcl.Attribute `hcl:"builder_image,optional"`
+	BuilderTimeout *hcl.Attribute `hcl:"builder_timeout,optional"`
+	KeepVersions   *hcl.Attribute `hcl:"keep_versions,optional"`
+	Alias          *hcl.Attribute `hcl:"alias,optional"`
 	// DefaultBundles = false leaves out the defaults block's bundles
 	// (functions only).
 	DefaultBundles *hcl.Attribute `hcl:"default_bundles,optional"`

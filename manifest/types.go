@@ -76,7 +76,19 @@ type Function struct {
 	Handler      string
 	Dependencies string // repo-relative descriptor path, "" when none
 	Lockfile     string // repo-relative lockfile beside the descriptor (package-lock.json), "" when none
-	BuildImage   string // build_image; defaults to public.ecr.aws/sam/build-<runtime>:latest-<arch>
+	// Included are the files a requirements.txt names with -r or -c
+	// (recursively), repo-relative, in the order first named: they shape
+	// the layer as much as the descriptor does.
+	Included   []string
+	BuildImage string // builder_image (or the deprecated build_image); defaults to public.ecr.aws/sam/build-<runtime>:latest-<arch>
+	// Builder builds the dependency layer: "docker", "local" or "auto"
+	// (the default: Docker when an engine answers, else local).
+	Builder string
+	// BuilderTimeout bounds a dependency build (default 10m, at most 2h).
+	BuilderTimeout time.Duration
+	// KeepVersions (keep_versions): prune keeps the newest N versions (and
+	// every version an alias points to); 0 means no pruning.
+	KeepVersions int
 	Alias        string // defaults to "live"
 	Deploy       Deploy
 	// RolloutGroup (rollout_group) names the functions that move together

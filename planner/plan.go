@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ type Input struct {
 	// Region is where the release goes (project.region, or the AWS
 	// environment's); "" when unknown.
 	Region string
+	// Docker says a Docker engine answered: builder = "auto" builds
+	// dependency layers in Docker, else locally (see Builder).
+	Docker bool
 }
 
 // maxChangedFiles bounds the changed files a plan lists per function.
@@ -160,7 +164,7 @@ func Paths(f *manifest.Function) []string {
 	if f.Lockfile != "" {
 		ps = append(ps, f.Lockfile)
 	}
-	return ps
+	return append(ps, f.Included...)
 }
 
 func under(file, p string) bool {
@@ -189,16 +193,17 @@ func planFunction(in Input, v *gitView, f *manifest.Function) (plan.FunctionPlan
 	}
 	fp.CodeFingerprint = codeFingerprint(f, pk, watched, buildTool(in.Manifest.RepoRoot, f))
 	if f.Dependencies != "" {
-		deps, err := v.items([]string{f.Dependencies, f.Lockfile})
+		deps, err := v.items(append([]string{f.Dependencies, f.Lockfile}, f.Included...))
 		if err != nil {
 			return fp, "", fmt.Errorf("%s: dependencies: %w", f.Label, err)
 		}
-		fp.DepsFingerprint = depsFingerprint(f, deps)
+		builder, image := Builder(f, in.Docker)
+		fp.DepsFingerprint = depsFingerprint(f, deps, builder, image)
 	}
 	// The uncommitted changes that matter: those that change what the zip
 	// holds (an edit to an excluded file does not), or a watched or
 	// dependency file.
-	extra := append(append([]string{}, f.Watch...), f.Dependencies, f.Lockfile)
+	extra := append(append(append([]string{}, f.Watch...), f.Dependencies, f.Lockfile), f.Included...)
 	var mine []Uncommitted
 	for _, u := range v.allChanges() {
 		if inRoots(u.Path, roots, f.Include, f.Exclude) || underAny(u.Path, extra) {
@@ -269,7 +274,7 @@ func planFunction(in Input, v *gitView, f *manifest.Function) (plan.FunctionPlan
 			fp.Reasons = append(fp.Reasons, fmt.Sprintf("uncommitted changes: %d %s", len(mine), plural(len(mine), "file", "files")))
 		}
 		if depsChanged && !codeChanged {
-			fp.Reasons = append(fp.Reasons, "dependency fingerprint changed (descriptor, lockfile, runtime, architecture or build image)")
+			fp.Reasons = append(fp.Reasons, "dependency fingerprint changed (descriptor, lockfile, the files it includes, runtime, architecture, builder or its image)")
 		}
 		if aliasChanged {
 			fp.Reasons = append(fp.Reasons, fmt.Sprintf("alias changed from %s to %s", prev.Alias, f.Alias))
@@ -280,7 +285,7 @@ func planFunction(in Input, v *gitView, f *manifest.Function) (plan.FunctionPlan
 			fp.Change = plan.Unchanged
 		}
 	}
-	fp.Steps = steps(in.Manifest, f, fp, codeChanged, depsChanged, aliasChanged)
+	fp.Steps = steps(in.Manifest, f, fp, codeChanged, depsChanged, aliasChanged, in.Docker)
 	if prev != nil && prev.InFlight != nil && prev.InFlight.CodeFingerprint == fp.CodeFingerprint && prev.InFlight.DepsFingerprint == fp.DepsFingerprint && len(mine) == 0 {
 		for name := range prev.InFlight.Done {
 			fp.Resume = append(fp.Resume, name)
@@ -374,13 +379,10 @@ func isBundle(f *manifest.Function, p string) bool {
 	return false
 }
 
-func steps(m *manifest.Manifest, f *manifest.Function, fp plan.FunctionPlan, code, deps, alias bool) []plan.Step {
+func steps(m *manifest.Manifest, f *manifest.Function, fp plan.FunctionPlan, code, deps, alias, docker bool) []plan.Step {
 	out := []plan.Step{} // [] rather than null in JSON
 	if deps {
-		layer := &plan.LayerParams{Descriptor: f.Dependencies, DepsFingerprint: fp.DepsFingerprint}
-		out = append(out,
-			plan.Step{Name: plan.StepBuildDependencies, Reason: fmt.Sprintf("%s for %s %s in %s", path.Base(f.Dependencies), f.Runtime, f.Architecture, f.BuildImage), Layer: layer},
-			plan.Step{Name: plan.StepPublishLayer, Reason: "a layer version for dependency fingerprint " + short(fp.DepsFingerprint), Layer: layer})
+		out = append(out, layerSteps(m, f, fp, docker)...)
 	}
 	if code {
 		files := 0
@@ -416,8 +418,7 @@ func steps(m *manifest.Manifest, f *manifest.Function, fp plan.FunctionPlan, cod
 			Code: &plan.CodeParams{FunctionName: f.Name, Architecture: f.Architecture, MayCreate: f.Create != nil}})
 	} else if deps {
 		out = append(out,
-			plan.Step{Name: plan.StepAttachLayer, Reason: "point " + f.Name + " at the new layer version, keeping its other layers", Layer: &plan.LayerParams{Descriptor: f.Dependencies, DepsFingerprint: fp.DepsFingerprint}},
-			plan.Step{Name: plan.StepPublishVersion, Reason: "publish an immutable version guarded by CodeSha256 and RevisionId"})
+			plan.Step{Name: plan.StepPublishVersion, Reason: "publish the function with its new layer as an immutable version, guarded by CodeSha256 and RevisionId"})
 	}
 	if (code || deps) && f.Deploy.SmokeTest != nil {
 		out = append(out, smokeStep(f))
@@ -489,13 +490,23 @@ func codeFingerprint(f *manifest.Function, pk *plan.Package, watched []item, too
 }
 
 // depsFingerprint identifies what a dependency build produces: the
-// descriptor and lockfile (their git blob hashes, from git's view like
-// code), the runtime, architecture and build image.
-func depsFingerprint(f *manifest.Function, files []item) string {
+// descriptor, its lockfile and the files it includes (their git blob
+// hashes, from git's view like code), the runtime, architecture, builder
+// and the builder's image (the Docker builder's only: the local builder
+// has none).
+func depsFingerprint(f *manifest.Function, files []item, builder, image string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "lambdas deps fingerprint v2\nruntime %s\narchitecture %s\nimage %s\n", f.Runtime, f.Architecture, f.BuildImage)
+	fmt.Fprintf(h, "lambdas deps fingerprint v3\nruntime %s\narchitecture %s\nbuilder %s\nimage %s\n", f.Runtime, f.Architecture, builder, image)
+	// Named relative to the descriptor's folder: the same descriptor in
+	// two functions' folders is one layer (pip and npm read contents, and
+	// a -r line names its file relative to the descriptor).
+	dir := path.Dir(f.Dependencies)
 	for _, it := range files {
-		fmt.Fprintf(h, "file %s %s\n", path.Base(it.path), it.hash)
+		rel := it.path
+		if r, err := filepath.Rel(dir, it.path); err == nil {
+			rel = filepath.ToSlash(r)
+		}
+		fmt.Fprintf(h, "file %s %s\n", rel, it.hash)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -45,7 +45,7 @@ func testManifest(root string) *manifest.Manifest {
 			},
 			{
 				Label: "cron", Name: "nightly-cron", Source: "functions/cron",
-				Runtime: "python3.12", Architecture: "arm64", Alias: "live", BuildImage: "build-python:arm64",
+				Runtime: "python3.12", Architecture: "arm64", Alias: "live", BuildImage: "build-python:arm64", Builder: "docker",
 				Dependencies: "deps/cron/requirements.txt", Lockfile: "deps/cron/requirements.lock",
 			},
 			{
@@ -99,9 +99,9 @@ func view(f plan.FunctionPlan) fnView {
 
 var (
 	codeSteps    = []string{string(plan.StepPackage), string(plan.StepUpload), string(plan.StepUpdateCode), string(plan.StepMoveAlias)}
-	allSteps     = []string{string(plan.StepBuildDependencies), string(plan.StepPublishLayer), string(plan.StepPackage), string(plan.StepUpload), string(plan.StepUpdateCode), string(plan.StepMoveAlias)}
+	allSteps     = []string{string(plan.StepBuildDependencies), string(plan.StepPublishLayer), string(plan.StepAttachLayer), string(plan.StepPackage), string(plan.StepUpload), string(plan.StepUpdateCode), string(plan.StepMoveAlias)}
 	depsSteps    = []string{string(plan.StepBuildDependencies), string(plan.StepPublishLayer), string(plan.StepAttachLayer), string(plan.StepPublishVersion), string(plan.StepMoveAlias)}
-	depsReason   = "dependency fingerprint changed (descriptor, lockfile, runtime, architecture or build image)"
+	depsReason   = "dependency fingerprint changed (descriptor, lockfile, the files it includes, runtime, architecture, builder or its image)"
 	settingsWhy  = "packaging settings changed (source, include, exclude, bundles, build, watch, runtime or architecture)"
 	firstRelease = "first release: the state has no release of this function"
 )
@@ -145,8 +145,9 @@ func TestMakeFirstPlan(t *testing.T) {
 		t.Errorf("worker has no dependencies, yet DepsFingerprint = %q", p.Functions[2].DepsFingerprint)
 	}
 	wantStepReasons := [][2]string{
-		{string(plan.StepBuildDependencies), "requirements.txt for python3.12 x86_64 in public.ecr.aws/sam/build-python3.12:latest-x86_64"},
-		{string(plan.StepPublishLayer), "a layer version for dependency fingerprint " + api.DepsFingerprint[:12]},
+		{string(plan.StepBuildDependencies), "requirements.txt for python3.12 x86_64, with pip for Lambda's platform (local builder)"},
+		{string(plan.StepPublishLayer), "publish a version of layer lambdas-shop-deps-python3-12-x86_64 for dependency fingerprint " + api.DepsFingerprint[:12] + " (none exists yet)"},
+		{string(plan.StepAttachLayer), "point orders-api at the new layer version, keeping its other layers in their places"},
 		{string(plan.StepPackage), "zip 2 files of functions/api deterministically"},
 		{string(plan.StepUpload), "store the zip under its content hash (skipped when already stored)"},
 		{string(plan.StepUpdateCode), "update the code of orders-api and publish it as a version (one call, guarded by RevisionId)"},
@@ -242,6 +243,7 @@ func TestMakeChanges(t *testing.T) {
 			name: "build image only",
 			edit: func(t *testing.T, r *testRepo, m *manifest.Manifest, st *state.Document) {
 				fn(m, "api").BuildImage = "public.ecr.aws/sam/build-python3.12:1.120.0-x86_64"
+				fn(m, "api").Builder = "docker" // the local builder has no image
 			},
 			want: map[string]fnView{"api": {Change: plan.Changed, Steps: depsSteps, Reasons: []string{depsReason}, ChangedFiles: []string{}}},
 		},
@@ -640,6 +642,9 @@ func TestDepsFingerprint(t *testing.T) {
 		{name: "architecture", change: func(f *manifest.Function) { f.Architecture = "x86_64" }},
 		{name: "build image", change: func(f *manifest.Function) { f.BuildImage = "build-python:arm64-2" }},
 		{name: "no lockfile", change: func(f *manifest.Function) { f.Lockfile = "" }},
+		{name: "builder", change: func(f *manifest.Function) { f.Builder = "local" }},
+		{name: "included file", change: func(f *manifest.Function) { f.Included = []string{"deps/cron/constraints.txt"} },
+			files: map[string]string{"deps/cron/constraints.txt": "boto3==1.35.0\n"}, commit: true},
 		// Content, not place: a descriptor moved with the same bytes keeps it.
 		{name: "descriptor moved", change: func(f *manifest.Function) {
 			f.Dependencies, f.Lockfile = "moved/requirements.txt", "moved/requirements.lock"

@@ -121,7 +121,7 @@ func ApplyDrift(p *plan.Plan, live map[string]plan.Live, doc *state.Document, m 
 			continue
 		}
 		codeNow := needCode || fp.HasStep(plan.StepUpdateCode)
-		fp.Steps = steps(m, f, *fp, codeNow, fp.HasStep(plan.StepBuildDependencies), true)
+		fp.Steps = steps(m, f, *fp, codeNow, fp.HasStep(plan.StepAttachLayer), true, layerBuilder(fp) == "docker")
 		if fp.Change == plan.Unchanged {
 			fp.Change = plan.Changed
 		}

@@ -52,7 +52,7 @@ func TestRolloutSteps(t *testing.T) {
 		SmokeTest: &manifest.SmokeTest{Payload: `{"ping":1}`, Expect: "ok"}}}
 	m := &manifest.Manifest{Functions: []*manifest.Function{fn}}
 	fp := plan.FunctionPlan{Name: "web", Change: plan.Changed, Package: &plan.Package{}}
-	got := steps(m, fn, fp, true, false, false)
+	got := steps(m, fn, fp, true, false, false, false)
 	var names []plan.StepName
 	for _, s := range got {
 		names = append(names, s.Name)
@@ -71,7 +71,7 @@ func TestRolloutSteps(t *testing.T) {
 		t.Errorf("smoke-test (-want +got):\n%s", diff)
 	}
 	// An alias-only move (drift) moves at once, with no rollout.
-	got = steps(m, fn, plan.FunctionPlan{Name: "web", Change: plan.Changed, Previous: &plan.Previous{Version: "3"}}, false, false, true)
+	got = steps(m, fn, plan.FunctionPlan{Name: "web", Change: plan.Changed, Previous: &plan.Previous{Version: "3"}}, false, false, true, false)
 	if len(got) != 1 || got[0].Alias.Version != "3" || got[0].Alias.Steps != nil || got[0].Alias.Group != "" || got[0].Alias.Strategy != plan.AllAtOnce || got[0].Check() != nil {
 		t.Errorf("alias-only move: %+v", got)
 	}

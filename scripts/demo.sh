@@ -86,7 +86,48 @@ for f in fns:
 sys.exit("not the packaged code: " + ", ".join(bad) if bad else 0)
 ' "${TMPDIR:-/tmp}/lambdas-demo-package.json"
 
-step "lambdas apply again: nothing changed, so nothing is done"
+step "Check: orders-api and thumbnails run with the dependency layer built from their descriptor"
+# The released zip (without its dependencies) is unpacked as Lambda's
+# /var/task, the layer the alias's version has as /opt, and the handler is
+# called with nothing else on the path: python-dateutil and ms come from
+# the layer or not at all.
+python3 - .lambdas/dist <<'PY'
+import boto3, io, json, os, subprocess, sys, tempfile, zipfile
+lam, s3 = boto3.client("lambda"), boto3.client("s3")
+dist = sys.argv[1]
+for label in ("orders-api", "thumbnails"):
+    cfg = lam.get_function(FunctionName="demo-" + label, Qualifier="live")["Configuration"]
+    layers = [l["Arn"] for l in cfg.get("Layers", [])]
+    if len(layers) != 1:
+        sys.exit("%s:live has layers %s, want one" % (label, layers))
+    name, number = layers[0].split(":")[-2:]
+    fp = lam.get_layer_version(LayerName=name, VersionNumber=int(number))["Description"].split()[2]
+    key = "releases/deps/%s/layer.zip" % fp
+    root = tempfile.mkdtemp()
+    zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket="lambdas-demo-artifacts", Key=key)["Body"].read())).extractall(root + "/opt")
+    zipfile.ZipFile(os.path.join(dist, label, "app.zip")).extractall(root + "/var/task")
+    if label == "orders-api":
+        order = {"order_id": "o-1", "currency": "EUR", "created_at": "2026-01-31T09:30:00Z",
+                 "items": [{"sku": "BOOK-1", "unit_price": "19.99", "quantity": 2}]}
+        code = ("import sys; sys.path[:0] = [%r, %r]; import json, app, dateutil; "
+                "r = app.handler({'body': json.dumps(%r)}, None); print(r['statusCode'], json.loads(r['body'])['pay_by'], 'dateutil from', dateutil.__file__)"
+                % (root + "/var/task", root + "/opt/python", order))
+        cmd = [sys.executable, "-I", "-S", "-c", code]
+    else:
+        # Node resolves bare imports from node_modules folders above the
+        # module; Lambda's runtime adds /opt/nodejs/node_modules. Linked
+        # above /var/task here, it is found the same way.
+        os.symlink(root + "/opt/nodejs/node_modules", root + "/node_modules")
+        code = ("const m = await import(%r); const r = await m.handler({Records: [{eventSource: 'aws:s3', s3: {bucket: {name: 'up'}, object: {key: 'a.png'}}}]});"
+                "console.log(r.jobs.length, 'jobs,', r.jobs[0].cacheControl ?? JSON.stringify(r.jobs[0]))" % (root + "/var/task/index.mjs"))
+        cmd = ["node", "--input-type=module", "-e", code]
+    out = subprocess.run(cmd, capture_output=True, text=True, env={"PATH": os.environ["PATH"], "THUMB_SIZES": "128,512", "THUMB_MAX_AGE": "30d"})
+    if out.returncode != 0:
+        sys.exit("%s does not run with its layer:\n%s%s" % (label, out.stdout, out.stderr))
+    print("  %-11s layer %s (s3://lambdas-demo-artifacts/%s): %s" % (label, layers[0].split(":layer:")[1], key, "; ".join(out.stdout.strip().splitlines())))
+PY
+
+step "lambdas apply again: nothing changed, so nothing is built, uploaded or published"
 bin/lambdas apply --auto-approve
 
 bash scripts/demo_rollout.sh "$scratch"

@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/lambdas-dev/lambdas/planner/plan"
 )
 
 // FormatVersion is the version of the state document's JSON shape.
@@ -93,6 +95,13 @@ type Document struct {
 	Lineage       string               `json:"lineage"`
 	Serial        int64                `json:"serial"`
 	Functions     map[string]*Function `json:"functions"` // keyed by manifest label
+	// Layers and Descriptors are the layer cache when the project has no
+	// artifacts bucket (with one, they live in S3): the layer version
+	// published for each dependency fingerprint, and each function's
+	// descriptor files as last released (label → file name → content),
+	// for the plan's descriptor diff.
+	Layers      map[string]*plan.LayerRecord `json:"layers,omitempty"`
+	Descriptors map[string]map[string]string `json:"descriptors,omitempty"`
 }
 
 // Function is what was last released for one function.

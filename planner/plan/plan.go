@@ -107,6 +107,22 @@ type AliasParams struct {
 type LayerParams struct {
 	Descriptor      string `json:"descriptor"`
 	DepsFingerprint string `json:"deps_fingerprint"`
+	// Lockfile and Included are the other files the layer is built from:
+	// package-lock.json, the files requirements.txt names with -r and -c.
+	Lockfile string   `json:"lockfile,omitempty"`
+	Included []string `json:"included,omitempty"`
+	// Builder is "docker" or "local" (builder = "auto" resolved when the
+	// plan was made); Image is the Docker builder's.
+	Builder string `json:"builder,omitempty"`
+	Image   string `json:"image,omitempty"`
+	// LayerName is the layer the version is published to (LayerName()).
+	LayerName string `json:"layer_name,omitempty"`
+	// LayerVersionArn is set when a layer version for this fingerprint
+	// exists already (the cache): nothing is built or published.
+	LayerVersionArn string `json:"layer_version_arn,omitempty"`
+	// UnzippedSize is the cached layer's (with LayerVersionArn), for the
+	// 250 MB check before any AWS call.
+	UnzippedSize int64 `json:"unzipped_size,omitempty"`
 }
 
 // Check reports what is wrong with a step: an unknown name (a plan made by

@@ -55,6 +55,15 @@ access and changes no state.`,
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", f.Name, f.CodeSha256, executor.Size(f.Size), f.Files, path)
 			}
 			tw.Flush()
+			for _, f := range res.Functions {
+				if l := f.Layer; l != nil {
+					path := l.Path
+					if rel, err := filepath.Rel(m.Dir, path); err == nil && !strings.HasPrefix(rel, "..") {
+						path = rel
+					}
+					fmt.Fprintf(g.stdout, "%s: dependency layer %s (%s builder, %s, sha256 %s)\n", f.Name, path, l.Builder, executor.Size(l.Size), l.Sha256[:12])
+				}
+			}
 			if res.Dirty {
 				fmt.Fprintln(g.stdout, "\nNote: made from uncommitted changes; a clean checkout of HEAD may give other zips.")
 			}
@@ -66,5 +75,6 @@ access and changes no state.`,
 	fl.StringVar(&o.OutDir, "out", ".lambdas/dist", "write DIR/<function>/app.zip (relative to the manifest's folder)")
 	fl.IntVar(&o.Parallelism, "parallelism", 10, "functions built and zipped at once")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "print the builds' output")
+	fl.BoolVar(&o.Layers, "layers", false, "also build each function's dependency layer into DIR/<function>/layer.zip")
 	return cmd
 }

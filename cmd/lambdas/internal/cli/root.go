@@ -93,7 +93,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	pf.BoolVar(&g.json, "json", false, "print machine-readable JSON")
 	pf.BoolVar(&g.noColor, "no-color", false, "never color the output")
 
-	root.AddCommand(newVersionCmd(g), newValidateCmd(g), newPlanCmd(g), newApplyCmd(g), newPackageCmd(g), newStatusCmd(g), newStateCmd(g), newForceUnlockCmd(g),
+	root.AddCommand(newVersionCmd(g), newValidateCmd(g), newPlanCmd(g), newApplyCmd(g), newPackageCmd(g), newStatusCmd(g), newStateCmd(g), newForceUnlockCmd(g), newPruneCmd(g),
 		newPromoteCmd(g), newRollbackCmd(g), newLogsCmd(g)) // rollouts: promote.go, logs.go
 	root.AddCommand(newIAMPolicyCmd(g)) // iam_policy.go
 

@@ -56,6 +56,9 @@ func TestScripts(t *testing.T) {
 				"GIT_COMMITTER_DATE":  "2026-01-01T00:00:00Z",
 				"GIT_CONFIG_NOSYSTEM": "1",
 				"NO_COLOR":            "1",
+				// builder = "auto" resolves to local whatever this machine runs:
+				// the plans shown do not depend on a Docker engine.
+				"DOCKER_HOST": "unix://" + env.WorkDir + "/no-docker.sock",
 				// Builds share the machine's Go caches and never download a toolchain.
 				"GOCACHE":     goEnv("GOCACHE"),
 				"GOMODCACHE":  goEnv("GOMODCACHE"),

@@ -113,6 +113,13 @@ func renderPlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 			}
 			fmt.Fprintf(w, "        %s %s\n", c.dim(file), c.yellow("(uncommitted)"))
 		}
+		// How the dependency layer is made (which builder "auto" chose), or
+		// which cached version is attached.
+		if st := f.Step(plan.StepBuildDependencies); st != nil {
+			fmt.Fprintf(w, "      layer: %s\n", st.Reason)
+		} else if st := f.Step(plan.StepAttachLayer); st != nil && st.Layer != nil && st.Layer.LayerVersionArn != "" {
+			fmt.Fprintf(w, "      layer: %s, built before for this dependency fingerprint\n", st.Layer.LayerVersionArn)
+		}
 		fmt.Fprintf(w, "      steps: %s\n", stepNames(f.Steps))
 		if st := f.Step(plan.StepMoveAlias); st != nil && st.Alias != nil && (st.Alias.Gradual() || st.Alias.Group != "") {
 			fmt.Fprintf(w, "      %s\n", c.dim(st.Reason)) // the rollout (view_rollout.go)

@@ -249,4 +249,7 @@ func renderSummary(w io.Writer, res *executor.Result, color bool) {
 		parts = append(parts, fmt.Sprintf("%s %d (%d throttled)", b, s.Calls, s.Throttles))
 	}
 	fmt.Fprintf(w, "Lambda calls per quota bucket: %s; %d mutating.\n", strings.Join(parts, ", "), res.MutatingCalls)
+	if res.LayerBuilds+res.LayersPublished > 0 {
+		fmt.Fprintf(w, "Dependency layers: %d built, %d published.\n", res.LayerBuilds, res.LayersPublished)
+	}
 }

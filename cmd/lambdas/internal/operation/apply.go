@@ -151,6 +151,11 @@ func Apply(ctx context.Context, in Inputs, o ApplyOptions, v ApplyView) (*execut
 		case shard != nil:
 			Restrict(p, Split(p, shard.Count)[shard.Index-1])
 		}
+		if saved == nil {
+			if err := FoldLayerCache(ctx, in, p, doc, conn, true); err != nil {
+				return nil, err
+			}
+		}
 		if saved == nil && o.Refresh {
 			if err := Refresh(ctx, in, p, doc, conn, false); err != nil {
 				return nil, err
@@ -214,7 +219,16 @@ func Apply(ctx context.Context, in Inputs, o ApplyOptions, v ApplyView) (*execut
 			if err != nil {
 				return err
 			}
-			return v.Summary(res)
+			if err := v.Summary(res); err != nil {
+				return err
+			}
+			if res.Failed() == 0 && !res.Interrupted {
+				pr, err := pruneAfterApply(ctx, in, sm, conn, res)
+				if pv, ok := v.(PruneView); ok && (pr != nil || err != nil) {
+					pv.Pruned(pr, err)
+				}
+			}
+			return nil
 		})
 		if again && err == nil {
 			continue

@@ -143,9 +143,11 @@ func WithFunctionLocks(ctx context.Context, backend StateStore, operation string
 	return err
 }
 
-// Plan plans from a manifest, repository and state already loaded.
+// Plan plans from a manifest, repository and state already loaded. (The
+// layer cache is folded in by FoldLayerCache, which reads AWS.)
 func Plan(in Inputs, doc *state.Document, targets []string) (*plan.Plan, error) {
-	p, err := planner.Make(planner.Input{Manifest: in.Manifest, Repo: in.Repo, State: doc, Targets: targets, ToolVersion: in.ToolVersion, Region: Region(in.Manifest)})
+	p, err := planner.Make(planner.Input{Manifest: in.Manifest, Repo: in.Repo, State: doc, Targets: targets, ToolVersion: in.ToolVersion, Region: Region(in.Manifest),
+		Docker: dockerForPlan(context.Background(), in.Manifest)})
 	if err != nil {
 		return nil, err
 	}
@@ -155,13 +157,6 @@ func Plan(in Inputs, doc *state.Document, targets []string) (*plan.Plan, error) 
 	}
 	p.Environment, p.ReleaseLabel = in.Manifest.Environment, ReleaseLabel(in.Manifest, ref, p.Dirty)
 	rolloutNotes(p, doc) // rollout.go
-	for _, f := range p.Functions {
-		if f.HasStep(plan.StepBuildDependencies) {
-			// Said at plan time, so nobody learns it from a broken function.
-			p.Notes = append(p.Notes, "this version of lambdas does not build dependency layers yet: apply skips build-dependencies and publish-layer (ship dependencies inside source until then)")
-			break
-		}
-	}
 	return p, nil
 }
 

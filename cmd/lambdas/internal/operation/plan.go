@@ -28,10 +28,16 @@ type PlanOptions struct {
 // refreshed from AWS when asked.
 func MakePlan(ctx context.Context, in Inputs, doc *state.Document, o PlanOptions) (*plan.Plan, error) {
 	p, err := Plan(in, doc, o.Targets)
-	if err != nil || !o.Refresh {
+	if err != nil {
 		return p, err
 	}
 	conn := &awsConn{in: in, getFunctionRate: o.GetFunctionRate}
+	if err := FoldLayerCache(ctx, in, p, doc, conn, false); err != nil {
+		return nil, err
+	}
+	if !o.Refresh {
+		return p, nil
+	}
 	if err := Refresh(ctx, in, p, doc, conn, true); err != nil {
 		return nil, err
 	}
