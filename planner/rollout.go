@@ -56,19 +56,15 @@ func rolloutCode(rec *state.Function, sha string) bool {
 }
 
 // rolloutDrift compares an alias's weights with the rollout in progress:
-// the new version at the recorded weight, nothing else.
+// the new version at the recorded weight, or at the next step's weight (a
+// crash between that step's UpdateAlias and its state write leaves the
+// alias one step ahead of the record; the resumed rollout takes that move
+// up as its own), nothing else.
 func rolloutDrift(ro *state.Rollout, alias string, live map[string]float64) []string {
-	want := map[string]float64{}
-	if ro.Weight > 0 {
-		want[ro.NewVersion] = ro.Weight
+	if routesAt(live, ro.NewVersion, ro.Weight) {
+		return nil
 	}
-	same := len(live) == len(want)
-	for v, w := range want {
-		if got, ok := live[v]; !ok || math.Abs(got-w) > 1e-9 {
-			same = false
-		}
-	}
-	if same {
+	if next, ok := ro.NextStep(); ok && next < 100 && routesAt(live, ro.NewVersion, next/100) {
 		return nil
 	}
 	routes := "no other version"
@@ -76,4 +72,22 @@ func rolloutDrift(ro *state.Rollout, alias string, live map[string]float64) []st
 		routes = weights(live)
 	}
 	return []string{fmt.Sprintf("alias %s routes %s, the rollout records version %s at %s", alias, routes, ro.NewVersion, big.NewFloat(ro.Weight*100).Text('g', 6)+"%")}
+}
+
+// routesAt reports whether the additional weights are exactly version at
+// weight w (none at all when w is 0).
+func routesAt(live map[string]float64, version string, w float64) bool {
+	if w <= 0 {
+		return len(live) == 0
+	}
+	got, ok := live[version]
+	return ok && len(live) == 1 && math.Abs(got-w) <= 1e-9
+}
+
+// lostFinalStep reports whether the alias stands where the rollout's last
+// step puts it (the new version alone) while the record still has it in
+// progress: a crash between the last UpdateAlias and its state write.
+func lostFinalStep(ro *state.Rollout, live plan.Live) bool {
+	next, ok := ro.NextStep()
+	return ro.InProgress() && ok && next >= 100 && live.AliasVersion == ro.NewVersion && live.WeightsRead && len(live.Weights) == 0
 }

@@ -19,6 +19,16 @@ func TestDriftDuringARollout(t *testing.T) {
 	live := func(latest string, w map[string]float64) plan.Live {
 		return plan.Live{Exists: true, CodeSha256: latest, AliasExists: true, AliasVersion: "3", AliasCodeSha256: "OLD", Weights: w, WeightsRead: true}
 	}
+	rollingAt := func(step int, weight float64) *state.Function {
+		f := rolling(state.RolloutInProgress, weight)
+		f.Rollout.Steps, f.Rollout.Step = []float64{10, 50, 100}, step
+		return f
+	}
+	onNew := func() plan.Live {
+		l := live("NEW", nil)
+		l.AliasVersion, l.AliasCodeSha256 = "4", "NEW"
+		return l
+	}
 	tests := []struct {
 		name string
 		rec  *state.Function
@@ -26,8 +36,15 @@ func TestDriftDuringARollout(t *testing.T) {
 		want []string
 	}{
 		{"in progress at 10%: in sync", rolling(state.RolloutInProgress, 0.1), live("NEW", map[string]float64{"4": 0.1}), nil},
-		{"in progress, weights changed outside", rolling(state.RolloutInProgress, 0.1), live("NEW", map[string]float64{"4": 0.5}),
-			[]string{"alias live routes version 4 at 50%, the rollout records version 4 at 10%"}},
+		{"next step taken, its record lost in a crash", rollingAt(1, 0.1), live("NEW", map[string]float64{"4": 0.5}), nil},
+		{"first step taken, its record lost in a crash", rollingAt(0, 0), live("NEW", map[string]float64{"4": 0.1}), nil},
+		{"last step taken, its record lost in a crash", rollingAt(2, 0.5), onNew(), nil},
+		{"two steps ahead of the record", rollingAt(0, 0), live("NEW", map[string]float64{"4": 0.5}),
+			[]string{"alias live routes version 4 at 50%, the rollout records version 4 at 0%"}},
+		{"new version alone before the last step", rollingAt(1, 0.1), onNew(),
+			[]string{"alias live points at version 4, the state records 3", "alias live routes no other version, the rollout records version 4 at 10%"}},
+		{"in progress, weights changed outside", rolling(state.RolloutInProgress, 0.1), live("NEW", map[string]float64{"4": 0.9}),
+			[]string{"alias live routes version 4 at 90%, the rollout records version 4 at 10%"}},
 		{"in progress, weights cleared outside", rolling(state.RolloutInProgress, 0.1), live("NEW", nil),
 			[]string{"alias live routes no other version, the rollout records version 4 at 10%"}},
 		{"rolled back: $LATEST may run the new code", rolling(state.RolloutRolledBack, 0), live("NEW", nil), nil},

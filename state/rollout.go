@@ -65,3 +65,12 @@ func (r *Rollout) InProgress() bool { return r != nil && r.Status == RolloutInPr
 
 // StepCount is the number of steps of the rollout.
 func (r *Rollout) StepCount() int { return len(r.Steps) }
+
+// NextStep is the percentage the rollout's next step puts on NewVersion;
+// false once every step is taken.
+func (r *Rollout) NextStep() (float64, bool) {
+	if r == nil || r.Step < 0 || r.Step >= len(r.Steps) {
+		return 0, false
+	}
+	return r.Steps[r.Step], true
+}

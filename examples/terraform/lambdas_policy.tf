@@ -26,11 +26,12 @@ data "aws_iam_policy_document" "lambdas" {
     ]
   }
 
-  # update-code (with Publish) and publish-version act on $LATEST, and prune lists the versions: the unqualified function only
+  # update-code (with Publish) and publish-version act on $LATEST, and prune lists the versions and aliases: the unqualified function only
   statement {
     sid    = "ReleaseCode"
     effect = "Allow"
     actions = [
+      "lambda:ListAliases",
       "lambda:ListVersionsByFunction",
       "lambda:PublishVersion",
       "lambda:UpdateFunctionCode",

@@ -67,6 +67,7 @@ var Calls = []Call{
 	{"lambda", "DeleteLayerVersion", []string{"lambda:DeleteLayerVersion"}, OnLayerVersion, "prune"},
 	{"lambda", "UpdateFunctionConfiguration", []string{"lambda:UpdateFunctionConfiguration"}, OnWithDeps, "attach-layer"},
 	{"lambda", "ListVersionsByFunction", []string{"lambda:ListVersionsByFunction"}, OnFunction, "prune"},
+	{"lambda", "ListAliases", []string{"lambda:ListAliases"}, OnFunction, "prune: the versions an alias serves are kept"},
 	{"lambda", "DeleteFunction", []string{"lambda:DeleteFunction"}, OnVersion, "prune: old versions, never the function"},
 
 	// Traffic shifting (issue 9): canary and linear rollouts, smoke tests,

@@ -149,8 +149,8 @@ func Derive(m *manifest.Manifest, o Options) (*Policy, error) {
 	}
 	add(Statement{Sid: "ReadFunctions", why: "plan --refresh, status and apply read each function, its versions and its alias",
 		Action: []string{"lambda:GetFunction", "lambda:GetAlias"}, Resource: all})
-	add(Statement{Sid: "ReleaseCode", why: "update-code (with Publish) and publish-version act on $LATEST, and prune lists the versions: the unqualified function only",
-		Action: []string{"lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:ListVersionsByFunction"}, Resource: unqualified})
+	add(Statement{Sid: "ReleaseCode", why: "update-code (with Publish) and publish-version act on $LATEST, and prune lists the versions and aliases: the unqualified function only",
+		Action: []string{"lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:ListVersionsByFunction", "lambda:ListAliases"}, Resource: unqualified})
 	add(Statement{Sid: "MoveAliases", why: "move-alias, promote and rollback create and move the alias",
 		Action: []string{"lambda:CreateAlias", "lambda:UpdateAlias"}, Resource: all})
 	add(Statement{Sid: "InvokeVersions", why: "smoke tests invoke the new version (never $LATEST, never the unqualified function)",

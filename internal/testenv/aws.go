@@ -48,7 +48,7 @@ func AWSConfig(t testing.TB, endpoint string, region ...string) aws.Config {
 // S3Client returns an S3 client for cfg with path-style addressing, which
 // moto needs (bucket.127.0.0.1 does not resolve).
 func S3Client(cfg aws.Config, optFns ...func(*s3.Options)) *s3.Client {
-	return s3.NewFromConfig(cfg, append([]func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = true }}, optFns...)...)
+	return s3.NewFromConfig(cfg, append([]func(*s3.Options){func(o *s3.Options) { o.UsePathStyle, o.DisableLogOutputChecksumValidationSkipped = true, true }}, optFns...)...)
 }
 
 // CloudWatchQueryProtocol is a cloudwatch client option that makes it speak

@@ -129,7 +129,7 @@ func (li *localInvoker) capture(r *http.Request, info reqInfo) {
 	if len(data) == 0 && req.S3Bucket != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		out, err := s3.NewFromConfig(li.config(info.region), func(o *s3.Options) { o.UsePathStyle = true }).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(req.S3Bucket), Key: aws.String(req.S3Key)})
+		out, err := s3.NewFromConfig(li.config(info.region), func(o *s3.Options) { o.UsePathStyle, o.DisableLogOutputChecksumValidationSkipped = true, true }).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(req.S3Bucket), Key: aws.String(req.S3Key)})
 		if err != nil {
 			return
 		}

@@ -116,8 +116,21 @@ func authorizationsIn(r testenv.Request, role, artifacts, prefix string) ([]iamp
 	switch r.Service {
 	case "lambda":
 		fn := "arn:aws:lambda:" + r.Region + ":" + testenv.AccountID + ":function:" + r.Function
+		// Layer requests: /2018-10-31/layers/NAME/versions[/N].
+		var layer, layerVersion string
+		if _, rest, ok := strings.Cut(r.Path, "/layers/"); ok {
+			parts := strings.Split(rest, "/")
+			layer = "arn:aws:lambda:" + r.Region + ":" + testenv.AccountID + ":layer:" + parts[0]
+			if len(parts) >= 3 {
+				layerVersion = layer + ":" + parts[2]
+			}
+		}
 		resource = func(kind string) (string, bool) {
 			switch q := r.Qualifier; kind {
+			case iampolicy.OnLayer:
+				return layer, layer != "" && layerVersion == ""
+			case iampolicy.OnLayerVersion:
+				return layerVersion, layerVersion != ""
 			case iampolicy.OnFunction, iampolicy.OnCreated, iampolicy.OnWithDeps:
 				return fn, q == ""
 			case iampolicy.OnVersion:

@@ -189,7 +189,11 @@ func LoadAWS(ctx context.Context, m *manifest.Manifest) (aws.Config, []func(*s3.
 	if cfg.Region == "" {
 		return aws.Config{}, nil, fmt.Errorf("no AWS region: set project.region in the manifest, or AWS_REGION")
 	}
-	var s3Opts []func(*s3.Options)
+	// The SDK logs every object read without a stored checksum (objects
+	// written by older tools, emulators) at debug level to stderr, which
+	// users would read as an error; reads are verified by their ETag and
+	// CodeSha256 anyway.
+	s3Opts := []func(*s3.Options){func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true }}
 	if os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != "" {
 		s3Opts = append(s3Opts, func(o *s3.Options) { o.UsePathStyle = true })
 	}
