@@ -5,17 +5,20 @@ import (
 	"debug/elf"
 	"errors"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/google/go-cmp/cmp"
 )
@@ -362,6 +365,52 @@ func buildContainers(t *testing.T, function string) []string {
 	return ids
 }
 
+// stallingIndex points pip in the build container at a package index that
+// takes connections and never answers (on the Docker bridge's gateway), so
+// a build lasts until it is stopped, however fast PyPI is today.
+func stallingIndex(t *testing.T) {
+	t.Helper()
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	bridge, err := c.NetworkInspect(t.Context(), "bridge", network.InspectOptions{})
+	if err != nil || len(bridge.IPAM.Config) == 0 || bridge.IPAM.Config[0].Gateway == "" {
+		t.Fatalf("the Docker bridge network's gateway: %v %+v", err, bridge.IPAM)
+	}
+	gw := bridge.IPAM.Config[0].Gateway
+	ln, err := net.Listen("tcp", net.JoinHostPort(gw, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, conn)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, conn := range held {
+			_ = conn.Close()
+		}
+	})
+	url := "http://" + ln.Addr().String() + "/simple"
+	t.Setenv("PIP_INDEX_URL", url)
+	t.Setenv("PIP_TRUSTED_HOST", gw)
+	t.Setenv("PIP_DEFAULT_TIMEOUT", "600")
+}
+
 func TestBuildDepsDocker(t *testing.T) {
 	img := testImage(t)
 	cases := []struct {
@@ -369,13 +418,17 @@ func TestBuildDepsDocker(t *testing.T) {
 		timeout            time.Duration
 		wantErr            string
 		is                 error
+		stall              bool // pip's index never answers: the build outlasts any timeout
 	}{
 		{name: "pip in the container, as the calling user", requirements: "-r base.txt\n"},
 		{name: "a requirement that does not exist", requirements: "lambdas-test-no-such-package-7f3a==1.0\n", wantErr: "pip found no installable lambdas-test-no-such-package-7f3a==1.0"},
-		{name: "past its timeout", requirements: "python-dateutil==2.9.0.post0\n", timeout: time.Second, wantErr: "timed out after 1s", is: ErrTimeout},
+		{name: "past its timeout", requirements: "python-dateutil==2.9.0.post0\n", timeout: time.Second, wantErr: "timed out after 1s", is: ErrTimeout, stall: true},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.stall {
+				stallingIndex(t)
+			}
 			function := "docker-test-" + string(rune('a'+i)) + "-" + time.Now().Format("150405.000")
 			repo := depsRepo(t, map[string]string{"fn/requirements.txt": tc.requirements, "fn/base.txt": "python-dateutil==2.9.0.post0\n"})
 			var log lines
@@ -422,6 +475,7 @@ func TestBuildDepsDocker(t *testing.T) {
 // removes it.
 func TestBuildDepsDockerCancel(t *testing.T) {
 	img := testImage(t)
+	stallingIndex(t)
 	function := "docker-cancel-" + time.Now().Format("150405.000")
 	repo := depsRepo(t, map[string]string{"fn/requirements.txt": "python-dateutil==2.9.0.post0\n"})
 	ctx, cancel := context.WithCancel(t.Context())
