@@ -34,8 +34,8 @@ func Drift(rec *state.Function, alias string, live plan.Live) (code, aliasDrift 
 		return code, nil
 	}
 	switch {
-	case lostFinalStep(rec.Rollout, live):
-		// The rollout's last move went through; its record did not yet.
+	case UnrecordedStep(rec.Rollout, live):
+		// The rollout's next move went through; its record did not.
 	case !live.AliasExists:
 		aliasDrift = append(aliasDrift, fmt.Sprintf("alias %s does not exist (the state records version %s)", alias, rec.Version))
 	case live.AliasVersion != rec.Version:
@@ -43,8 +43,10 @@ func Drift(rec *state.Function, alias string, live plan.Live) (code, aliasDrift 
 	case live.AliasCodeSha256 != "" && live.AliasCodeSha256 != rec.CodeSha256:
 		aliasDrift = append(aliasDrift, fmt.Sprintf("version %s runs CodeSha256 %s, the state records %s", live.AliasVersion, live.AliasCodeSha256, rec.CodeSha256))
 	}
-	if ro := rec.Rollout; ro.InProgress() && live.AliasExists && live.WeightsRead && !lostFinalStep(ro, live) {
-		aliasDrift = append(aliasDrift, rolloutDrift(ro, alias, live.Weights)...)
+	if ro := rec.Rollout; ro.InProgress() && live.AliasExists && live.WeightsRead {
+		if !UnrecordedStep(ro, live) {
+			aliasDrift = append(aliasDrift, rolloutDrift(ro, alias, live.Weights)...)
+		}
 	} else if live.AliasExists && len(live.Weights) > 0 {
 		aliasDrift = append(aliasDrift, fmt.Sprintf("alias %s routes traffic to other versions too (%s)", alias, weights(live.Weights)))
 	}

@@ -56,15 +56,10 @@ func rolloutCode(rec *state.Function, sha string) bool {
 }
 
 // rolloutDrift compares an alias's weights with the rollout in progress:
-// the new version at the recorded weight, or at the next step's weight (a
-// crash between that step's UpdateAlias and its state write leaves the
-// alias one step ahead of the record; the resumed rollout takes that move
-// up as its own), nothing else.
+// the new version at the recorded weight, nothing else (where the next
+// step puts it is UnrecordedStep's).
 func rolloutDrift(ro *state.Rollout, alias string, live map[string]float64) []string {
 	if routesAt(live, ro.NewVersion, ro.Weight) {
-		return nil
-	}
-	if next, ok := ro.NextStep(); ok && next < 100 && routesAt(live, ro.NewVersion, next/100) {
 		return nil
 	}
 	routes := "no other version"
@@ -72,6 +67,23 @@ func rolloutDrift(ro *state.Rollout, alias string, live map[string]float64) []st
 		routes = weights(live)
 	}
 	return []string{fmt.Sprintf("alias %s routes %s, the rollout records version %s at %s", alias, routes, ro.NewVersion, big.NewFloat(ro.Weight*100).Text('g', 6)+"%")}
+}
+
+// UnrecordedStep reports whether the live alias stands where the rollout's
+// next step puts it, not where the record says: a run stopped between that
+// step's UpdateAlias and its state write (a crash, a kill). That is the
+// rollout in flight, one step on, not drift: the next promote or apply
+// takes the move up as its own (its guarded UpdateAlias answers 412, the
+// alias is read, and the move is made again under the new RevisionId).
+func UnrecordedStep(ro *state.Rollout, live plan.Live) bool {
+	next, ok := ro.NextStep()
+	if !ro.InProgress() || !ok || !live.AliasExists || !live.WeightsRead {
+		return false
+	}
+	if next >= 100 {
+		return live.AliasVersion == ro.NewVersion && len(live.Weights) == 0
+	}
+	return live.AliasVersion == ro.OldVersion && routesAt(live.Weights, ro.NewVersion, next/100)
 }
 
 // routesAt reports whether the additional weights are exactly version at
@@ -82,12 +94,4 @@ func routesAt(live map[string]float64, version string, w float64) bool {
 	}
 	got, ok := live[version]
 	return ok && len(live) == 1 && math.Abs(got-w) <= 1e-9
-}
-
-// lostFinalStep reports whether the alias stands where the rollout's last
-// step puts it (the new version alone) while the record still has it in
-// progress: a crash between the last UpdateAlias and its state write.
-func lostFinalStep(ro *state.Rollout, live plan.Live) bool {
-	next, ok := ro.NextStep()
-	return ro.InProgress() && ok && next >= 100 && live.AliasVersion == ro.NewVersion && live.WeightsRead && len(live.Weights) == 0
 }

@@ -44,6 +44,11 @@ type Rule struct {
 	// DropResponse forwards the request to moto and then closes the connection
 	// instead of answering: the change is made but the client does not know.
 	DropResponse bool
+	// HoldResponse forwards the request to moto and holds the answer this
+	// long before sending it (or until the client goes): the change is
+	// made and recorded (AliasMoves) while the client still waits, which
+	// is where a test kills it to crash between a call and its record.
+	HoldResponse time.Duration
 
 	// Delay waits before acting (answering, dropping or forwarding). A rule
 	// with only a Delay slows matching requests down.
@@ -465,7 +470,7 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	dropAfter := false
+	dropAfter, hold := false, time.Duration(0)
 	if rule, ok := p.matchRule(info); ok {
 		if !sleep(r.Context(), rule.Delay) {
 			return
@@ -491,7 +496,7 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			e.write(rec, info.proto)
 			return
 		}
-		dropAfter = rule.DropResponse
+		dropAfter, hold = rule.DropResponse, rule.HoldResponse
 	}
 
 	if info.service == "lambda" {
@@ -537,7 +542,38 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		dropConn(rec)
 		return
 	}
+	if hold > 0 {
+		held := &heldWriter{h: http.Header{}}
+		p.rp.ServeHTTP(held, r)
+		if !sleep(r.Context(), hold) {
+			return
+		}
+		held.sendTo(rec)
+		return
+	}
 	p.rp.ServeHTTP(rec, r)
+}
+
+// heldWriter keeps moto's answer of a HoldResponse request until it is sent.
+type heldWriter struct {
+	h      http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *heldWriter) Header() http.Header         { return w.h }
+func (w *heldWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
+func (w *heldWriter) WriteHeader(status int)      { w.status = status }
+
+func (w *heldWriter) sendTo(rw http.ResponseWriter) {
+	for k, v := range w.h {
+		rw.Header()[k] = v
+	}
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	rw.WriteHeader(w.status)
+	_, _ = rw.Write(w.body.Bytes())
 }
 
 // sleep waits d or until ctx ends; false if ctx ended (client gone).

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -204,6 +205,37 @@ func TestProxyDropDelayLatency(t *testing.T) {
 	}
 	if c := f.proxy.Counts(); c.InjectedByCode[CodeDropped] != 2 || c.MutatingForwarded != 1 {
 		t.Errorf("counts = %+v", c)
+	}
+
+	// HoldResponse: moto has the change while the client still waits for
+	// the answer, which then comes whole.
+	f.proxy.Inject(Rule{Operation: "UpdateFunctionConfiguration", Times: 1, HoldResponse: 2 * time.Second})
+	answered := make(chan error, 1)
+	go func() {
+		out, err := f.lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(f.fn), Description: aws.String("held")})
+		if err == nil && aws.ToString(out.Description) != "held" {
+			err = fmt.Errorf("held answer describes %q", aws.ToString(out.Description))
+		}
+		answered <- err
+	}()
+	deadline := time.Now().Add(time.Second)
+	for {
+		got, err := f.direct.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(f.fn)})
+		if err == nil && aws.ToString(got.Description) == "held" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("HoldResponse: moto did not get the change while the answer was held: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case err := <-answered:
+		t.Fatalf("HoldResponse: answered before the hold ended (err %v)", err)
+	default:
+	}
+	if err := <-answered; err != nil {
+		t.Errorf("HoldResponse: %v", err)
 	}
 }
 

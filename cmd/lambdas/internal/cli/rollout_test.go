@@ -433,16 +433,21 @@ func TestGroupWithAFailingPublishMovesNone(t *testing.T) {
 	}
 }
 
-// TestKilledRolloutIsRecovered kills a blocking apply mid-rollout: promote
-// finishes the rollout, rollback undoes the next.
+// TestKilledRolloutIsRecovered kills a blocking apply mid-rollout, at the
+// worst moment: the first step's UpdateAlias has moved the alias (the
+// proxy holds its answer) and the state does not know it yet. status
+// tells the truth; promote finishes the rollout, rollback undoes the next,
+// both through the 412 that the alias's new RevisionId gives.
 func TestKilledRolloutIsRecovered(t *testing.T) {
 	t.Setenv("LAMBDAS_VAR_interval", "2s")
 	w := newRolloutWorld(t, rolloutManifest("", canaryDeploy, "web"), "web")
+	w.proxy.SetStrict(true)
 	bin := filepath.Join(t.TempDir(), "lambdas")
 	buildCLI(t, bin)
 	kill := func(version int) {
 		t.Helper()
 		w.proxy.Reset()
+		w.proxy.Inject(testenv.Rule{Operation: "UpdateAlias", Function: "web", Times: 1, HoldResponse: time.Minute})
 		w.release(version, nil, "web")
 		cmd := exec.Command(bin, "apply", "--auto-approve", "--progress", "lines")
 		cmd.Dir = w.repo
@@ -471,6 +476,9 @@ func TestKilledRolloutIsRecovered(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]string{"web": "rolling-out 1 +2:0.1"}, w.status(0)); diff != "" {
 		t.Errorf("status after the kill (-want +got):\n%s", diff)
+	}
+	if _, out, _ := w.run("status"); !strings.Contains(out, "rolling out: 10% on version 2 (step 1 of 3") || !strings.Contains(out, "a run stopped before recording this step") {
+		t.Errorf("status after the kill does not say where the rollout stands:\n%s", out)
 	}
 	code, out, errOut := w.run("promote", "--wait", "--progress", "lines")
 	if code != 0 || w.routing("web") != "2" {

@@ -56,6 +56,9 @@ func rolloutWhere(ro operation.Rollout, now time.Time) string {
 	switch ro.Status {
 	case state.RolloutInProgress:
 		s := fmt.Sprintf("rolling out: %s on version %s (step %d of %d, %s)", pct(ro.Weight), ro.NewVersion, ro.Step, len(ro.Steps), stepsText(ro.Steps))
+		if ro.Unrecorded {
+			return s + "; a run stopped before recording this step: lambdas promote (or apply) records it and goes on"
+		}
 		if !ro.NextAt.IsZero() {
 			s += fmt.Sprintf("; next step %s", nextText(ro.NextAt, now))
 		}

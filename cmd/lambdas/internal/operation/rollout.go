@@ -62,6 +62,10 @@ type Rollout struct {
 	Reason       string    `json:"reason,omitempty"`
 	// Moved: this run took a step of it (or rolled it back).
 	Moved bool `json:"moved"`
+	// Unrecorded (status only): the alias stands at Step/Weight, one step
+	// past the state's record, because a run stopped between the move and
+	// its record; the next promote or apply records it and goes on.
+	Unrecorded bool `json:"unrecorded_step,omitempty"`
 }
 
 // Promote advances the rollouts in flight, under the state lock: each one

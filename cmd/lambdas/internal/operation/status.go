@@ -101,6 +101,11 @@ func Status(ctx context.Context, in Inputs, o StatusOptions) ([]FunctionStatus, 
 		default:
 			code, alias := planner.Drift(rec, f.Alias, live)
 			s.Drift = append(append(s.Drift, code...), alias...)
+			if planner.UnrecordedStep(rec.Rollout, live) {
+				// Say where the rollout stands, not where its record does.
+				next, _ := rec.Rollout.NextStep()
+				s.Rollout.Step, s.Rollout.Weight, s.Rollout.Unrecorded = rec.Rollout.Step+1, next/100, true
+			}
 		}
 		switch {
 		case len(s.Drift) > 0:
