@@ -433,6 +433,29 @@ func TestGroupWithAFailingPublishMovesNone(t *testing.T) {
 	}
 }
 
+// applyUntilFirstMove starts a blocking apply with the CLI at bin and
+// returns it, running, once the proxy has seen its first alias move.
+func (w *rolloutWorld) applyUntilFirstMove(bin string) (*exec.Cmd, *bytes.Buffer) {
+	w.t.Helper()
+	cmd := exec.Command(bin, "apply", "--auto-approve", "--progress", "lines")
+	cmd.Dir = w.repo
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(w.proxy.AliasMoves()) == 0 {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			w.t.Fatalf("no first step:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cmd, out
+}
+
 // TestKilledRolloutIsRecovered kills a blocking apply mid-rollout, at the
 // worst moment: the first step's UpdateAlias has moved the alias (the
 // proxy holds its answer) and the state does not know it yet. status
@@ -449,21 +472,7 @@ func TestKilledRolloutIsRecovered(t *testing.T) {
 		w.proxy.Reset()
 		w.proxy.Inject(testenv.Rule{Operation: "UpdateAlias", Function: "web", Times: 1, HoldResponse: time.Minute})
 		w.release(version, nil, "web")
-		cmd := exec.Command(bin, "apply", "--auto-approve", "--progress", "lines")
-		cmd.Dir = w.repo
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(time.Minute)
-		for len(w.proxy.AliasMoves()) == 0 {
-			if time.Now().After(deadline) {
-				_ = cmd.Process.Kill()
-				t.Fatalf("no first step:\n%s", out.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		cmd, _ := w.applyUntilFirstMove(bin)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -522,21 +531,7 @@ func TestInterruptedRolloutResumesWithApply(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "lambdas")
 	buildCLI(t, bin)
 	w.release(2, nil, "web")
-	cmd := exec.Command(bin, "apply", "--auto-approve", "--progress", "lines")
-	cmd.Dir = w.repo
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(time.Minute)
-	for len(w.proxy.AliasMoves()) == 0 {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("no first step:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, out := w.applyUntilFirstMove(bin)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

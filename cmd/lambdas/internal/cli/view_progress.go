@@ -177,6 +177,17 @@ func (v *barsView) Close() {
 	}
 }
 
+// shorten cuts s to at most n runes on one line, marking the cut with "…".
+func shorten(s string, n int) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " …"
+	}
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
 // renderSummary prints the result table after an apply.
 func renderSummary(w io.Writer, res *executor.Result, color bool) {
 	c := palette{color}
@@ -189,6 +200,10 @@ func renderSummary(w io.Writer, res *executor.Result, color bool) {
 	restored := 0
 	for _, f := range res.Functions {
 		note := f.Error
+		if f.Status == executor.StatusRolledBack {
+			// The reason is printed whole in the error line below the table.
+			note = shorten(strings.TrimPrefix(note, f.Name+": "), 100)
+		}
 		if note == "" && len(f.Drift) > 0 && f.Status == executor.StatusReleased {
 			restored++
 			note = "restored the recorded release over drift: " + strings.Join(f.Drift, "; ")
