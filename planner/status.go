@@ -213,10 +213,8 @@ func (s *scanner) scan(p string) ([]Uncommitted, error) {
 	if err != nil {
 		return nil, err
 	}
-	if staged != nil {
-		for _, u := range staged {
-			changes[u.Path] = u
-		}
+	for _, u := range staged {
+		changes[u.Path] = u
 	}
 
 	// Worktree against index.

@@ -302,12 +302,3 @@ func explainNpm(err error, s DepsSpec) error {
 	}
 	return err
 }
-
-// tailOf is the kept output of a failed tool, for tests and messages.
-func tailOf(err error) string {
-	var pe *procError
-	if errors.As(err, &pe) {
-		return pe.tail
-	}
-	return ""
-}
