@@ -254,12 +254,18 @@ func (e *Engine) Start(ctx context.Context, members []Member) (string, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		// Stored before any alias moves (a batched S3 state only stages
+		// an Update): a crash after the first move finds the rollout.
+		err = e.flush(ctx)
+	}
 	if err != nil {
 		return "", err
 	}
 	g := e.reload(draft)
 	if why := gateFailure(g, alarms); why != "" {
-		if err := e.rollbackGroup(ctx, g, why+"; no traffic was shifted"); err != nil {
+		// Nothing of this rollout has moved: its records are only marked.
+		if err := e.rollbackGroupRecords(ctx, g, why+"; no traffic was shifted", false); err != nil {
 			return id, err
 		}
 		return id, fmt.Errorf("%w: %s; no traffic was shifted", ErrRolledBack, why)
@@ -732,6 +738,10 @@ func (e *Engine) stepGroup(ctx context.Context, g *group, target int) error {
 		})
 	}
 	_ = eg.Wait()
+	// The step is stored before the next is taken: one write for the group.
+	if err := e.flush(ctx); err != nil {
+		return err
+	}
 	if e.stopped(ctx) {
 		return interrupted(ctx)
 	}
@@ -882,13 +892,20 @@ func completed(f *state.Function, now time.Time) *state.Function {
 // rollbackGroup puts every member of g back on its old version alone and
 // marks the rollout rolled back, with why.
 func (e *Engine) rollbackGroup(ctx context.Context, g *group, why string) error {
+	return e.rollbackGroupRecords(ctx, g, why, true)
+}
+
+// rollbackGroupRecords marks every member's rollout rolled back, with why,
+// moving its alias back first when move is set (false only where this
+// rollout cannot have moved any alias yet), and stores the records.
+func (e *Engine) rollbackGroupRecords(ctx context.Context, g *group, why string, move bool) error {
 	var mu sync.Mutex
 	var errs []error
 	eg := new(errgroup.Group)
 	eg.SetLimit(e.parallelism())
 	for _, label := range g.labels {
 		eg.Go(func() error {
-			if err := e.rollbackMember(ctx, label, g.records[label], why); err != nil {
+			if err := e.rollbackMember(ctx, label, g.records[label], why, move); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("%s: roll back: %w", label, err))
 				mu.Unlock()
@@ -897,23 +914,36 @@ func (e *Engine) rollbackGroup(ctx context.Context, g *group, why string) error 
 		})
 	}
 	_ = eg.Wait()
+	if err := e.flush(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
-// rollbackMember moves one alias back to the old version alone (a member
-// that took no step yet is only marked), guarded by the kept RevisionId; a
-// 412 (someone moved it) reads the alias and moves it guarded by the fresh
-// one, once.
-func (e *Engine) rollbackMember(ctx context.Context, label string, f *state.Function, why string) error {
+// flush stores the state's staged records now (a batched S3 state writes
+// only on Flush; a local file is written by every Update already).
+func (e *Engine) flush(ctx context.Context) error {
+	return e.State.Flush(context.WithoutCancel(ctx))
+}
+
+// rollbackMember moves one alias back to the old version alone (when
+// move), guarded by the kept RevisionId; a 412 (someone moved it) reads
+// the alias and moves it guarded by the fresh one, once. Then it marks
+// the rollout rolled back.
+func (e *Engine) rollbackMember(ctx context.Context, label string, f *state.Function, why string, move bool) error {
 	ro := f.Rollout
-	// Always moved, even before its first step: a crash between a move
-	// and its record leaves weights the state does not know of.
-	rev, err := e.moveBack(ctx, f.FunctionName, ro.Alias, ro.OldVersion, ro.AliasRevisionID)
-	if err != nil {
-		return err
+	rev := ""
+	if move {
+		// Moved even before the rollout's first recorded step: a crash
+		// between a move and its record leaves weights the state does
+		// not know of.
+		var err error
+		if rev, err = e.moveBack(ctx, f.FunctionName, ro.Alias, ro.OldVersion, ro.AliasRevisionID); err != nil {
+			return err
+		}
 	}
 	now := e.now().UTC()
-	err = e.State.Update(context.WithoutCancel(ctx), func(d *state.Document) error {
+	err := e.State.Update(context.WithoutCancel(ctx), func(d *state.Document) error {
 		f := d.Functions[label]
 		if f == nil || f.Rollout == nil || f.Rollout.ID != ro.ID {
 			return fmt.Errorf("the state no longer records rollout %s", ro.ID)

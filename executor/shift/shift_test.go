@@ -62,6 +62,9 @@ type fakeLambda struct {
 	seq      int
 	moves    []string         // "fn → primary +{v: w}"
 	fail     map[string]error // fn → error for its next UpdateAlias
+	// beforeMove, when set, runs at each UpdateAlias (under mu) before it
+	// moves anything.
+	beforeMove func()
 }
 
 type fakeAlias struct {
@@ -115,6 +118,9 @@ func (f *fakeLambda) GetAlias(_ context.Context, in *lambda.GetAliasInput, _ ...
 func (f *fakeLambda) UpdateAlias(_ context.Context, in *lambda.UpdateAliasInput, _ ...func(*lambda.Options)) (*lambda.UpdateAliasOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.beforeMove != nil {
+		f.beforeMove()
+	}
 	fn := aws.ToString(in.FunctionName)
 	if err := f.fail[fn]; err != nil {
 		delete(f.fail, fn)
@@ -241,6 +247,7 @@ type rig struct {
 	lambda *fakeLambda
 	alarms *fakeAlarms
 	clock  *clock
+	store  *memBackend
 	sm     *state.Manager
 	eng    *Engine
 	events []Event
@@ -249,11 +256,12 @@ type rig struct {
 
 func newRig(t *testing.T, fns ...string) *rig {
 	t.Helper()
-	sm, err := state.Load(context.Background(), &memBackend{})
+	store := &memBackend{}
+	sm, err := state.Load(context.Background(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, lambda: newFakeLambda(), alarms: &fakeAlarms{states: map[string]cwtypes.StateValue{}}, clock: &clock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}, sm: sm}
+	r := &rig{t: t, lambda: newFakeLambda(), alarms: &fakeAlarms{states: map[string]cwtypes.StateValue{}}, clock: &clock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}, store: store, sm: sm}
 	r.eng = &Engine{Lambda: r.lambda, Alarms: r.alarms, State: sm, Now: r.clock.Now, Sleep: r.clock.Sleep, Report: func(e Event) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -400,9 +408,75 @@ func TestAlarmBeforeStartMovesNoTraffic(t *testing.T) {
 		if strings.Contains(m, "+") {
 			t.Errorf("traffic moved: %s", m)
 		}
+		// Nothing of the rollout had moved: no UpdateAlias at all.
+		t.Errorf("alias moved before a rollout that never started: %s", m)
 	}
 	if got := r.routing("orders"); got != "1" {
 		t.Errorf("alias: %s", got)
+	}
+	if ro := r.rec("orders").Rollout; ro == nil || ro.Status != state.RolloutRolledBack {
+		t.Errorf("rollout record: %+v", ro)
+	}
+}
+
+// TestBatchedStateStoresEveryStep: with a batched state (S3), the rollout
+// is stored before its first move and each step before the next, not only
+// when the apply ends, so a crash mid-rollout leaves a state that knows it.
+func TestBatchedStateStoresEveryStep(t *testing.T) {
+	r := newRig(t, "orders", "cart")
+	ctx := context.Background()
+	sm, err := state.LoadWith(ctx, r.store, state.Options{Batch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sm, r.eng.State = sm, sm
+	stored := func() map[string]string {
+		t.Helper()
+		data, _, err := r.store.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := state.Decode(data, "memory")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, fn := range []string{"orders", "cart"} {
+			if ro := doc.Functions[fn].Rollout; ro != nil {
+				out[fn] = fmt.Sprintf("%s step %d at %g", ro.Status, ro.Step, ro.Weight)
+			}
+		}
+		return out
+	}
+	var atFirstMove map[string]string
+	r.lambda.beforeMove = func() {
+		if atFirstMove == nil {
+			atFirstMove = stored()
+		}
+	}
+	if _, err := r.eng.Start(ctx, r.members([]float64{10, 50, 100}, time.Minute, "shop", "orders", "cart")); err != nil {
+		t.Fatal(err)
+	}
+	r.lambda.beforeMove = nil
+	if diff := cmp.Diff(map[string]string{"orders": "in-progress step 0 at 0", "cart": "in-progress step 0 at 0"}, atFirstMove); diff != "" {
+		t.Errorf("stored when the first alias moved (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"orders": "in-progress step 1 at 0.1", "cart": "in-progress step 1 at 0.1"}, stored()); diff != "" {
+		t.Errorf("stored after the first step (-want +got):\n%s", diff)
+	}
+	r.clock.advance(time.Minute)
+	if _, err := r.eng.Advance(ctx, AdvanceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"orders": "in-progress step 2 at 0.5", "cart": "in-progress step 2 at 0.5"}, stored()); diff != "" {
+		t.Errorf("stored after the second step (-want +got):\n%s", diff)
+	}
+	r.alarms.set("cart-errors", cwtypes.StateValueAlarm)
+	if _, err := r.eng.Advance(ctx, AdvanceOptions{}); err != nil && !errors.Is(err, ErrRolledBack) {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"orders": "rolled-back step 2 at 0", "cart": "rolled-back step 2 at 0"}, stored()); diff != "" {
+		t.Errorf("stored after the rollback (-want +got):\n%s", diff)
 	}
 }
 
