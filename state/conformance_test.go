@@ -16,10 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/lambdas-dev/lambdas/internal/testenv"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 )
 
 // One suite for every backend: the local file, S3 on the emulator (moto),
@@ -259,8 +261,9 @@ func TestConformanceBatchedWrites(t *testing.T) {
 }
 
 // TestConformanceConcurrentRuns races several runs on one state, each
-// writing its own functions many times: with atomic conditional writes no
-// record is lost.
+// writing its own functions many times, each with a layer cache record and
+// kept descriptors (the state's layer cache, without an artifacts bucket):
+// with atomic conditional writes no record is lost.
 func TestConformanceConcurrentRuns(t *testing.T) {
 	forEachBackend(t, true, func(t *testing.T, b, twin backendUnderTest) {
 		ctx := context.Background()
@@ -285,7 +288,19 @@ func TestConformanceConcurrentRuns(t *testing.T) {
 					return
 				}
 				for i := range perRun {
-					if err := m.Update(ctx, addFunction(fmt.Sprintf("r%d-fn%d", r, i))); err != nil {
+					label := fmt.Sprintf("r%d-fn%d", r, i)
+					err := m.Update(ctx, func(d *Document) error {
+						if d.Layers == nil {
+							d.Layers = map[string]*plan.LayerRecord{}
+						}
+						if d.Descriptors == nil {
+							d.Descriptors = map[string]map[string]string{}
+						}
+						d.Layers["fp-"+label] = &plan.LayerRecord{DepsFingerprint: "fp-" + label, LayerVersionArn: "arn:layer:" + label}
+						d.Descriptors[label] = map[string]string{"requirements.txt": label + "==1\n"}
+						return addFunction(label)(d)
+					})
+					if err != nil {
 						errs[r] = err
 						return
 					}
@@ -304,6 +319,21 @@ func TestConformanceConcurrentRuns(t *testing.T) {
 		got := readDoc(t, b)
 		if diff := cmp.Diff(want, got.Labels()); diff != "" {
 			t.Errorf("records after %d concurrent runs (-want +got):\n%s", runs, diff)
+		}
+		var layers, descriptors []string
+		for fp := range got.Layers {
+			layers = append(layers, strings.TrimPrefix(fp, "fp-"))
+		}
+		for label := range got.Descriptors {
+			descriptors = append(descriptors, label)
+		}
+		sort.Strings(layers)
+		sort.Strings(descriptors)
+		if diff := cmp.Diff(want, layers); diff != "" {
+			t.Errorf("layer cache records after %d concurrent runs (-want +got):\n%s", runs, diff)
+		}
+		if diff := cmp.Diff(want, descriptors); diff != "" {
+			t.Errorf("kept descriptors after %d concurrent runs (-want +got):\n%s", runs, diff)
 		}
 		if got.Serial != runs*perRun {
 			t.Errorf("serial = %d, want %d (one per write)", got.Serial, runs*perRun)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 )
@@ -49,7 +50,8 @@ type Options struct {
 // apply. Writes are optimistic: each replaces the version last read or
 // written; when another run wrote in between, the Manager reads the state
 // again, puts this run's changes to the records it owns (the functions it
-// changed, which this run holds the locks of) on top, and tries again, a
+// changed, which this run holds the locks of, and the layer cache and
+// descriptor records it wrote) on top, and tries again, a
 // bounded number of times. The lineage must stay the same and the serial
 // never go back.
 type Manager struct {
@@ -150,40 +152,75 @@ func (m *Manager) Pending() bool {
 }
 
 // stage applies change to a copy of the document and keeps it, noting the
-// functions it changed as this run's (m.mu held).
+// records it changed as this run's (m.mu held).
 func (m *Manager) stage(change func(*Document) error) error {
 	next := m.doc.Clone()
 	if err := change(next); err != nil {
 		return err
 	}
-	for label := range changedLabels(m.doc, next) {
-		m.owned[label] = true
+	for key := range changedKeys(m.doc, next) {
+		m.owned[key] = true
 	}
 	m.doc = next
 	m.staged++
 	return nil
 }
 
-// changedLabels are the functions whose records differ between a and b.
-func changedLabels(a, b *Document) map[string]bool {
+// The records a run can own, as keys of Manager.owned: a function's
+// record, a layer cache record, a function's kept descriptors.
+const (
+	ownFunction   = "functions/"
+	ownLayer      = "layers/"
+	ownDescriptor = "descriptors/"
+)
+
+// changedKeys are the records that differ between a and b (owned keys).
+func changedKeys(a, b *Document) map[string]bool {
 	out := map[string]bool{}
-	for label, fa := range a.Functions {
-		if fb, ok := b.Functions[label]; !ok || !sameRecord(fa, fb) {
-			out[label] = true
-		}
-	}
-	for label := range b.Functions {
-		if _, ok := a.Functions[label]; !ok {
-			out[label] = true
-		}
-	}
+	diffKeys(out, ownFunction, a.Functions, b.Functions)
+	diffKeys(out, ownLayer, a.Layers, b.Layers)
+	diffKeys(out, ownDescriptor, a.Descriptors, b.Descriptors)
 	return out
 }
 
-func sameRecord(a, b *Function) bool {
+// diffKeys adds to out, under prefix, the keys whose values differ between
+// a and b (present in one only, or not the same JSON).
+func diffKeys[V any](out map[string]bool, prefix string, a, b map[string]V) {
+	for k, va := range a {
+		if vb, ok := b[k]; !ok || !sameJSON(va, vb) {
+			out[prefix+k] = true
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out[prefix+k] = true
+		}
+	}
+}
+
+func sameJSON(a, b any) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
+}
+
+// carryOwned puts this run's value of each owned key of one map (prefix)
+// from mine onto remote: set, or deleted where this run deleted it.
+func carryOwned[V any](owned map[string]bool, prefix string, mine map[string]V, remote *map[string]V) {
+	for key := range owned {
+		k, ok := strings.CutPrefix(key, prefix)
+		if !ok {
+			continue
+		}
+		if v, ok := mine[k]; ok {
+			if *remote == nil {
+				*remote = map[string]V{}
+			}
+			(*remote)[k] = v
+		} else {
+			delete(*remote, k)
+		}
+	}
 }
 
 // write stores the document, rebasing this run's records onto what another
@@ -264,13 +301,9 @@ func (m *Manager) rebase(ctx context.Context) error {
 	if remote.Serial < m.doc.Serial {
 		return fmt.Errorf("write state %s: its serial went back from %d to %d (an older copy was restored?) while this run was writing it; nothing was written", m.store, m.doc.Serial, remote.Serial)
 	}
-	for label := range m.owned {
-		if f, ok := m.doc.Functions[label]; ok {
-			remote.Functions[label] = f
-		} else {
-			delete(remote.Functions, label)
-		}
-	}
+	carryOwned(m.owned, ownFunction, m.doc.Functions, &remote.Functions)
+	carryOwned(m.owned, ownLayer, m.doc.Layers, &remote.Layers)
+	carryOwned(m.owned, ownDescriptor, m.doc.Descriptors, &remote.Descriptors)
 	m.doc, m.version = remote, version
 	return nil
 }
