@@ -60,14 +60,18 @@ func QueryProtocol(o *cloudwatch.Options) {
 	o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 }
 
-// NewCloudWatch returns a paced CloudWatch client for cfg, speaking
-// protocol ("query" or "cbor", see CloudWatchProtocol).
-func NewCloudWatch(cfg aws.Config, protocol string, pol RetryPolicy) *CloudWatch {
+// NewCloudWatch returns a CloudWatch client for cfg paced at rate
+// DescribeAlarms calls per second (0: DescribeAlarmsRate, the quota),
+// speaking protocol ("query" or "cbor", see CloudWatchProtocol).
+func NewCloudWatch(cfg aws.Config, protocol string, rate float64, pol RetryPolicy) *CloudWatch {
 	var opts []func(*cloudwatch.Options)
 	if protocol == "query" {
 		opts = append(opts, QueryProtocol)
 	}
-	return newCloudWatch(cloudwatch.NewFromConfig(cfg, opts...), DescribeAlarmsRate, pol)
+	if rate <= 0 {
+		rate = DescribeAlarmsRate
+	}
+	return newCloudWatch(cloudwatch.NewFromConfig(cfg, opts...), rate, pol)
 }
 
 func newCloudWatch(api cloudWatchAPI, rate float64, pol RetryPolicy) *CloudWatch {

@@ -84,7 +84,7 @@ func New(cfg aws.Config, m *manifest.Manifest, sm *state.Manager, opts Options, 
 		if err != nil {
 			proto = "query" // accepted by AWS and emulators alike
 		}
-		opts.CloudWatch = NewCloudWatch(cfg, proto, opts.Retry)
+		opts.CloudWatch = NewCloudWatch(cfg, proto, 0, opts.Retry)
 	}
 	return newExecutor(client, s3.NewFromConfig(cfg, s3Opts...), m, sm, opts)
 }

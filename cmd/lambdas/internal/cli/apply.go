@@ -82,7 +82,7 @@ failed or was rolled back, an error, or interrupted.`,
 	fl.DurationVar(&f.LockTimeout, "lock-timeout", 0, "how long to wait for the lock of a function another run is releasing (0: do not wait)")
 	fl.StringVar(&f.progress, "progress", "auto", "progress view: auto, bars, lines or json")
 	fl.BoolVar(&f.AllowDirty, "allow-dirty", false, "release uncommitted changes")
-	fl.StringVar(&f.Shard, "shard", "", "apply only shard `i/N` of the changed functions (as lambdas plan --format github-matrix --shards N splits them); its Lambda calls are paced at 1/N of the quotas")
+	fl.StringVar(&f.Shard, "shard", "", "apply only shard `i/N` of the changed functions (as lambdas plan --format github-matrix --shards N splits them); its Lambda and CloudWatch calls are paced at 1/N of the quotas")
 	fl.BoolVar(&f.Force, "force", false, "release even where the manifest's release rule (release { branch | tag }) refuses")
 	fl.StringVar(&f.Rollout, "rollout", executor.RolloutWait, "canary and linear releases: wait (go through every step) or start (take the first step; lambdas promote takes the others)")
 	fl.BoolVar(&f.Supersede, "supersede", false, "roll back a rollout in flight before releasing its function anew (else such a release is refused)")

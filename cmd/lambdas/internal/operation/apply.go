@@ -28,7 +28,7 @@ type ApplyOptions struct {
 	// GetFunctionRate is GetFunction's quota (0: 100/s).
 	GetFunctionRate float64
 	// Shard ("i/N") applies the i-th of N shards of the plan (see
-	// matrix.go); its Lambda calls are paced at 1/N of the quotas, which
+	// matrix.go); its Lambda and CloudWatch calls are paced at 1/N of the quotas, which
 	// the N shards of one account share.
 	Shard string
 	// Force releases even where the manifest's release rule refuses.

@@ -50,10 +50,9 @@ func MakePlan(ctx context.Context, in Inputs, doc *state.Document, o PlanOptions
 type awsConn struct {
 	in              Inputs
 	getFunctionRate float64
-	// share > 1 paces at 1/share of the quotas: the shards of a CI matrix
-	// run at once against one account's quotas.
+	// share > 1 paces at 1/share of the quotas (Lambda's and CloudWatch's):
+	// the shards of a CI matrix run at once against one account's quotas.
 	share int
-	retry executor.RetryPolicy
 
 	cfg    aws.Config
 	s3Opts []func(*s3.Options)
@@ -71,12 +70,17 @@ func (c *awsConn) lambda(ctx context.Context) (*executor.Lambda, error) {
 	}
 	c.cfg, c.s3Opts = cfg, s3Opts
 	q := executor.QuotasFor(c.in.Manifest, c.getFunctionRate)
-	if c.share > 1 {
-		q.ControlPlane /= float64(c.share)
-		q.GetFunction /= float64(c.share)
-	}
-	c.client = executor.NewLambda(cfg, q, c.retry)
+	q.ControlPlane, q.GetFunction = c.shared(q.ControlPlane), c.shared(q.GetFunction)
+	c.client = executor.NewLambda(cfg, q, executor.RetryPolicy{})
 	return c.client, nil
+}
+
+// shared is this run's part of an account's quota of rate per second.
+func (c *awsConn) shared(rate float64) float64 {
+	if c.share > 1 {
+		return rate / float64(c.share)
+	}
+	return rate
 }
 
 // Refresh reads the live state of the plan's functions with a release

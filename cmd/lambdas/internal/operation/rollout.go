@@ -16,8 +16,9 @@ import (
 	"github.com/lambdas-dev/lambdas/state"
 )
 
-// cloudWatch makes the paced CloudWatch client (once), speaking the query
-// protocol against an emulator (executor.CloudWatchProtocol).
+// cloudWatch makes the paced CloudWatch client (once; this run's share of
+// the DescribeAlarms quota), speaking the query protocol against an
+// emulator (executor.CloudWatchProtocol).
 func (c *awsConn) cloudWatch() (*executor.CloudWatch, error) {
 	if c.cw != nil {
 		return c.cw, nil
@@ -26,7 +27,7 @@ func (c *awsConn) cloudWatch() (*executor.CloudWatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.cw = executor.NewCloudWatch(c.cfg, proto, c.retry)
+	c.cw = executor.NewCloudWatch(c.cfg, proto, c.shared(executor.DescribeAlarmsRate), executor.RetryPolicy{})
 	return c.cw, nil
 }
 
