@@ -20,35 +20,12 @@ func (e *Executor) upload(ctx context.Context, r *release) error {
 	if loc == nil {
 		return skip("no project.artifacts: the zip goes to Lambda directly")
 	}
-	prefix := loc.Prefix
-	if prefix != "" {
-		prefix += "/"
-	}
-	hexSum := fmt.Sprintf("%x", r.zip.SHA256)
-	key := prefix + r.fn.Label + "/" + hexSum + "/app.zip"
-	latest := prefix + r.fn.Label + "/latest/app.zip"
+	key := labelKey(loc, r.fn.Label, fmt.Sprintf("%x", r.zip.SHA256)+"/app.zip")
+	latest := labelKey(loc, r.fn.Label, "latest/app.zip")
 	r.artifactBucket, r.artifactKey = loc.Bucket, key
-
-	_, err := e.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(key)})
-	exists := err == nil
-	if err != nil && !isS3NotFound(err) {
-		return fmt.Errorf("check s3://%s/%s: %w", loc.Bucket, key, err)
-	}
-	if !exists {
-		f, err := os.Open(r.zip.Path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = e.s3.PutObject(ctx, &s3.PutObjectInput{
-			Bucket: aws.String(loc.Bucket), Key: aws.String(key), Body: f, ContentLength: aws.Int64(r.zip.Size),
-			ContentType:          aws.String("application/zip"),
-			Metadata:             r.objectMetadata(),
-			ServerSideEncryption: s3types.ServerSideEncryptionAes256,
-		})
-		if err != nil {
-			return fmt.Errorf("upload s3://%s/%s: %w", loc.Bucket, key, err)
-		}
+	exists, err := e.putIfMissing(ctx, loc.Bucket, key, r.zip.Path, r.zip.Size, r.objectMetadata())
+	if err != nil {
+		return err
 	}
 	// latest/ says which release it is: the metadata is replaced (the
 	// content-hash key keeps that of the release that first stored it).

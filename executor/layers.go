@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 
@@ -325,7 +326,7 @@ func (e *Executor) publishLayerOnce(ctx context.Context, r *release, l *plan.Lay
 		Files: append([]string{l.Descriptor}, append(nonEmpty(l.Lockfile), l.Included...)...)}
 	if loc := e.manifest.Project.Artifacts; loc != nil {
 		key := depsKey(loc, fp, "layer.zip")
-		if err := e.putIfMissing(ctx, loc.Bucket, key, zip.Path, zip.Size); err != nil {
+		if _, err := e.putIfMissing(ctx, loc.Bucket, key, zip.Path, zip.Size, nil); err != nil {
 			return "", err
 		}
 		content.S3Bucket, content.S3Key = aws.String(loc.Bucket), aws.String(key)
@@ -540,25 +541,27 @@ func labelKey(loc *manifest.S3Location, label, rest string) string {
 	return prefixed(loc, label+"/"+rest)
 }
 
-// putIfMissing uploads a file unless the key exists already.
-func (e *Executor) putIfMissing(ctx context.Context, bucket, key, file string, size int64) error {
-	_, err := e.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+// putIfMissing uploads a zip, encrypted (SSE-S3) and with metadata,
+// unless the key exists already (keys are content hashes); exists says
+// it did.
+func (e *Executor) putIfMissing(ctx context.Context, bucket, key, file string, size int64, metadata map[string]string) (exists bool, err error) {
+	_, err = e.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err == nil {
-		return nil
+		return true, nil
 	}
 	if !isS3NotFound(err) {
-		return fmt.Errorf("check s3://%s/%s: %w", bucket, key, err)
+		return false, fmt.Errorf("check s3://%s/%s: %w", bucket, key, err)
 	}
 	f, err := os.Open(file)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
 	if _, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: f, ContentLength: aws.Int64(size),
-		ContentType: aws.String("application/zip")}); err != nil {
-		return fmt.Errorf("upload s3://%s/%s: %w", bucket, key, err)
+		ContentType: aws.String("application/zip"), Metadata: metadata, ServerSideEncryption: s3types.ServerSideEncryptionAes256}); err != nil {
+		return false, fmt.Errorf("upload s3://%s/%s: %w", bucket, key, err)
 	}
-	return nil
+	return false, nil
 }
 
 // S3Getter is what reading the layer cache from S3 needs.

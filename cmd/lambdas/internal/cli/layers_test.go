@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lambdas-dev/lambdas/internal/testenv"
@@ -124,6 +125,26 @@ func TestApplyLayersOneBuildPerDescriptorThenNothing(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string][]string{"a": arn, "b": arn, "c": arn}, layers); diff != "" {
 		t.Errorf("the three aliases' versions do not share the layer (-want +got):\n%s", diff)
+	}
+	// The layer zip is stored like a code zip: encrypted at rest.
+	s3c := testenv.S3Client(testenv.AWSConfig(t, w.proxy.URL()))
+	list, err := s3c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("artifacts"), Prefix: aws.String("releases/deps/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zips := 0
+	for _, o := range list.Contents {
+		if !strings.HasSuffix(aws.ToString(o.Key), "/layer.zip") {
+			continue
+		}
+		zips++
+		h, err := s3c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("artifacts"), Key: o.Key})
+		if err != nil || h.ServerSideEncryption != "AES256" {
+			t.Errorf("%s: encryption %q (%v), want AES256", aws.ToString(o.Key), h.ServerSideEncryption, err)
+		}
+	}
+	if zips != 1 {
+		t.Errorf("%d layer zips under releases/deps/, want 1", zips)
 	}
 
 	// Nothing changed: no build, no upload, no mutating call.
