@@ -690,16 +690,28 @@ func ReadDescriptors(ctx context.Context, c S3Getter, loc *manifest.S3Location, 
 	return out, nil
 }
 
-// DeleteLayerRecord forgets a fingerprint's layer version (prune deleted it).
+// DeleteLayerRecord forgets a fingerprint's layer version once prune
+// deleted it (arn): only a record that names that version, since another
+// version published for the same fingerprint may be the recorded one.
 func DeleteLayerRecord(ctx context.Context, c interface {
+	S3Getter
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
-}, loc *manifest.S3Location, sm *state.Manager, fp string) error {
+}, loc *manifest.S3Location, sm *state.Manager, fp, arn string) error {
 	if loc != nil {
-		_, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(depsKey(loc, fp, "layer.json"))})
+		recs, err := ReadLayerRecords(ctx, c, loc, nil, []string{fp})
+		if err != nil {
+			return err
+		}
+		if rec, ok := recs[fp]; !ok || rec.LayerVersionArn != arn {
+			return nil
+		}
+		_, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(depsKey(loc, fp, "layer.json"))})
 		return err
 	}
 	return sm.Update(ctx, func(d *state.Document) error {
-		delete(d.Layers, fp)
+		if rec := d.Layers[fp]; rec != nil && rec.LayerVersionArn == arn {
+			delete(d.Layers, fp)
+		}
 		return nil
 	})
 }

@@ -124,7 +124,7 @@ func deletePruned(ctx context.Context, m *manifest.Manifest, conn *awsConn, sm *
 		if l.DepsFingerprint == "" {
 			continue
 		}
-		if err := executor.DeleteLayerRecord(ctx, s3c, m.Project.Artifacts, sm, l.DepsFingerprint); err != nil {
+		if err := executor.DeleteLayerRecord(ctx, s3c, m.Project.Artifacts, sm, l.DepsFingerprint, l.LayerVersionArn); err != nil {
 			return n, fmt.Errorf("prune: forget layer version %s in the layer cache: %w", l.LayerVersionArn, err)
 		}
 	}
