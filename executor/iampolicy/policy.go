@@ -21,13 +21,8 @@ import (
 	"strings"
 
 	"github.com/lambdas-dev/lambdas/manifest"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 )
-
-// LayerNamePrefix begins the name of every layer lambdas publishes: the
-// layers work names them LayerNamePrefix + project + "-" + label (the
-// project's characters that a layer name cannot hold become "-"). The
-// policy allows the layer actions on LayerNamePrefix + project + "-*".
-const LayerNamePrefix = "lambdas-"
 
 // StateLockInfix is where the S3 state backend keeps its per-function lock
 // objects: <state key> + StateLockInfix + <label>.
@@ -165,7 +160,7 @@ func Derive(m *manifest.Manifest, o Options) (*Policy, error) {
 			Condition: Condition{"StringEquals": {"iam:PassedToService": {lambdaService}}}})
 	}
 	if len(withDeps) > 0 && !o.ReadOnly {
-		layer := a.layer(LayerNamePrefix + layerSafe(m.Project.Name) + "-*")
+		layer := a.layer(plan.LayerNamePrefix(m.Project.Name) + "*")
 		add(Statement{Sid: "AttachLayers", why: "attach-layer sets the dependency layer on the functions that declare dependencies",
 			Action: []string{"lambda:UpdateFunctionConfiguration"}, Resource: withDeps})
 		add(Statement{Sid: "PublishLayers", why: "publish-layer, and listing a layer's versions (prune)",
@@ -247,11 +242,6 @@ func partitionOf(region string) string {
 	}
 	return "aws"
 }
-
-var layerUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
-
-// layerSafe makes a project name fit in a layer name ([A-Za-z0-9_-]).
-func layerSafe(s string) string { return layerUnsafe.ReplaceAllString(s, "-") }
 
 func sortedUnique(in []string) []string {
 	out := append([]string(nil), in...)

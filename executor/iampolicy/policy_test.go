@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/lambdas-dev/lambdas/manifest"
+	"github.com/lambdas-dev/lambdas/planner/plan"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -74,7 +75,9 @@ func resources(m *manifest.Manifest, region string) map[string][]string {
 	fn := func(name string) string { return "arn:aws:lambda:" + region + ":" + account + ":function:" + name }
 	out := map[string][]string{}
 	add := func(kind string, arns ...string) { out[kind] = append(out[kind], arns...) }
-	layer := "arn:aws:lambda:" + region + ":" + account + ":layer:" + LayerNamePrefix + layerSafe(m.Project.Name) + "-"
+	layer := func(f *manifest.Function) string {
+		return "arn:aws:lambda:" + region + ":" + account + ":layer:" + plan.LayerName(m.Project.Name, f.Runtime, f.Architecture)
+	}
 	for _, f := range m.Functions {
 		add(OnFunction, fn(f.Name))
 		add(OnVersion, fn(f.Name)+":1", fn(f.Name)+":42")
@@ -85,8 +88,8 @@ func resources(m *manifest.Manifest, region string) map[string][]string {
 		}
 		if f.Dependencies != "" {
 			add(OnWithDeps, fn(f.Name))
-			add(OnLayer, layer+f.Label)
-			add(OnLayerVersion, layer+f.Label+":1", layer+f.Label+":17")
+			add(OnLayer, layer(f))
+			add(OnLayerVersion, layer(f)+":1", layer(f)+":17")
 		}
 		for _, a := range f.Deploy.Alarms {
 			add(OnAlarm, "arn:aws:cloudwatch:"+region+":"+account+":alarm:"+a)
@@ -204,6 +207,7 @@ func TestPolicyDenies(t *testing.T) {
 		{Action: "lambda:UpdateFunctionConfiguration", Resource: fn + "prod-web"},                                     // no dependencies
 		{Action: "lambda:AddPermission", Resource: fn + "prod-orders-api"},                                            // never called
 		{Action: "lambda:PublishLayerVersion", Resource: "arn:aws:lambda:eu-west-1:" + account + ":layer:other-team-deps"},
+		{Action: "lambda:PublishLayerVersion", Resource: "arn:aws:lambda:eu-west-1:" + account + ":layer:lambdas-shop-eu-admin-deps-python3-12-x86_64"}, // a project whose name starts the same
 		{Action: "iam:PassRole", Resource: "arn:aws:iam::123456789012:role/web-exec", Context: map[string]string{"iam:PassedToService": "ec2.amazonaws.com"}},
 		{Action: "iam:PassRole", Resource: "arn:aws:iam::123456789012:role/web-exec"},
 		{Action: "iam:PassRole", Resource: "arn:aws:iam::123456789012:role/admin", Context: map[string]string{"iam:PassedToService": "lambda.amazonaws.com"}},

@@ -147,7 +147,7 @@ data "aws_iam_policy_document" "lambdas_ci" {
       "lambda:ListLayerVersions",
       "lambda:PublishLayerVersion",
     ]
-    resources = ["arn:aws:lambda:us-east-1:123456789012:layer:lambdas-lambdas-examples-*"]
+    resources = ["arn:aws:lambda:us-east-1:123456789012:layer:lambdas-lambdas-examples-deps-*"]
   }
 
   # attaching a layer version needs GetLayerVersion on it; prune deletes old ones
@@ -158,7 +158,7 @@ data "aws_iam_policy_document" "lambdas_ci" {
       "lambda:DeleteLayerVersion",
       "lambda:GetLayerVersion",
     ]
-    resources = ["arn:aws:lambda:us-east-1:123456789012:layer:lambdas-lambdas-examples-*:*"]
+    resources = ["arn:aws:lambda:us-east-1:123456789012:layer:lambdas-lambdas-examples-deps-*:*"]
   }
 
   # a weighted rollout watches the deploy block's alarms
