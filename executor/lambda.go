@@ -96,7 +96,7 @@ func (e *Executor) updateCode(ctx context.Context, r *release) error {
 	}
 	live := aws.ToString(c.CodeSha256)
 	r.revisionID = aws.ToString(c.RevisionId)
-	if p := r.prev; p != nil && p.CodeSha256 != "" && live != p.CodeSha256 && live != want && len(r.plan.Drift) == 0 && !rolloutCode(p, live) {
+	if p := r.prev; p != nil && p.CodeSha256 != "" && live != p.CodeSha256 && live != want && len(r.plan.Drift) == 0 && !p.Rollout.RunsCode(live) {
 		e.noteDrift(r, plan.StepUpdateCode, fmt.Sprintf("$LATEST ran CodeSha256 %s, not the released %s (changed outside lambdas); this release replaces it", live, p.CodeSha256))
 	}
 	if live == want && archMatches(c.Architectures, r.fn.Architecture) {

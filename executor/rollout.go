@@ -495,8 +495,8 @@ func (e *Executor) rolloutResults(work []*release, results []FunctionResult) {
 			results[i].Status, results[i].Error = StatusRolledBack, ro.Reason
 		default:
 			results[i].Status = StatusRollingOut
-			if ro.Step < len(ro.Steps) {
-				results[i].Error = fmt.Sprintf("%s on version %s; next step %s at %s (lambdas promote)", shift.Percent(ro.Weight*100), ro.NewVersion, shift.Percent(ro.Steps[ro.Step]), ro.NextAt.Local().Format("15:04:05"))
+			if next, ok := ro.NextStep(); ok {
+				results[i].Error = fmt.Sprintf("%s on version %s; next step %s at %s (lambdas promote)", shift.Percent(ro.Weight*100), ro.NewVersion, shift.Percent(next), ro.NextAt.Local().Format("15:04:05"))
 			}
 		}
 	}
@@ -521,12 +521,4 @@ func (e *Executor) prepared(r *release, res FunctionResult, start time.Time) Fun
 // and the calls under way get Grace to finish and be recorded.
 func Graceful(ctx context.Context) (context.Context, context.CancelFunc) {
 	return graceful(ctx, Grace)
-}
-
-// rolloutCode reports whether $LATEST running sha is what the state
-// expects: the code of a rollout in flight or rolled back (its update made
-// $LATEST run it, while the record is the release before).
-func rolloutCode(p *state.Function, sha string) bool {
-	ro := p.Rollout
-	return ro != nil && ro.Status != state.RolloutCompleted && ro.CodeSha256 != "" && ro.CodeSha256 == sha
 }

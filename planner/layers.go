@@ -181,6 +181,9 @@ func orAny(v string) string {
 
 var pinRe = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$`)
 
+// nameSeparators are what PEP 503 normalises to "-" in a project name.
+var nameSeparators = regexp.MustCompile(`[-_.]+`)
+
 // requirementPins reads a requirements.txt as name → version specifier
 // ("==" dropped), normalised as pip does (case, - _ .).
 func requirementPins(data []byte) map[string]string {
@@ -203,7 +206,7 @@ func requirementPins(data []byte) map[string]string {
 			out[line] = ""
 			continue
 		}
-		name := strings.ToLower(regexp.MustCompile(`[-_.]+`).ReplaceAllString(m[1], "-"))
+		name := strings.ToLower(nameSeparators.ReplaceAllString(m[1], "-"))
 		spec := strings.TrimSpace(m[2])
 		if i := strings.Index(spec, ";"); i >= 0 {
 			spec = strings.TrimSpace(spec[:i])

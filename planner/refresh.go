@@ -27,15 +27,16 @@ func Drift(rec *state.Function, alias string, live plan.Live) (code, aliasDrift 
 		// Another account is another function: the recorded release is not there.
 		return []string{fmt.Sprintf("function %s is in account %s, the state's release went to account %s", rec.FunctionName, live.Account, rec.Account)}, nil
 	}
-	if live.CodeSha256 != rec.CodeSha256 && !rolloutCode(rec, live.CodeSha256) {
+	if live.CodeSha256 != rec.CodeSha256 && !rec.Rollout.RunsCode(live.CodeSha256) {
 		code = append(code, fmt.Sprintf("$LATEST runs CodeSha256 %s, the state records %s", live.CodeSha256, rec.CodeSha256))
 	}
 	if rec.Alias != alias {
 		return code, nil
 	}
+	// The rollout's next move went through, its record did not: in flight.
+	unrecorded := UnrecordedStep(rec.Rollout, live)
 	switch {
-	case UnrecordedStep(rec.Rollout, live):
-		// The rollout's next move went through; its record did not.
+	case unrecorded:
 	case !live.AliasExists:
 		aliasDrift = append(aliasDrift, fmt.Sprintf("alias %s does not exist (the state records version %s)", alias, rec.Version))
 	case live.AliasVersion != rec.Version:
@@ -44,7 +45,7 @@ func Drift(rec *state.Function, alias string, live plan.Live) (code, aliasDrift 
 		aliasDrift = append(aliasDrift, fmt.Sprintf("version %s runs CodeSha256 %s, the state records %s", live.AliasVersion, live.AliasCodeSha256, rec.CodeSha256))
 	}
 	if ro := rec.Rollout; ro.InProgress() && live.AliasExists && live.WeightsRead {
-		if !UnrecordedStep(ro, live) {
+		if !unrecorded {
 			aliasDrift = append(aliasDrift, rolloutDrift(ro, alias, live.Weights)...)
 		}
 	} else if live.AliasExists && len(live.Weights) > 0 {

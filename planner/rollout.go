@@ -47,14 +47,6 @@ func rolloutStep(f *manifest.Function, a *plan.AliasParams, reason string) strin
 	return reason + " (a first release moves at once)"
 }
 
-// rolloutCode reports whether sha is the code of the function's rollout in
-// progress or rolled back: $LATEST runs the new version's code from its
-// update on, while the record is still the release before.
-func rolloutCode(rec *state.Function, sha string) bool {
-	ro := rec.Rollout
-	return ro != nil && ro.Status != state.RolloutCompleted && ro.CodeSha256 != "" && ro.CodeSha256 == sha
-}
-
 // rolloutDrift compares an alias's weights with the rollout in progress:
 // the new version at the recorded weight, nothing else (where the next
 // step puts it is UnrecordedStep's).

@@ -63,8 +63,12 @@ type Rollout struct {
 // InProgress reports whether the rollout is under way.
 func (r *Rollout) InProgress() bool { return r != nil && r.Status == RolloutInProgress }
 
-// StepCount is the number of steps of the rollout.
-func (r *Rollout) StepCount() int { return len(r.Steps) }
+// RunsCode reports whether $LATEST running sha is what the state expects
+// of this rollout: the code of a rollout in flight or rolled back (its
+// update made $LATEST run it, while the record is the release before).
+func (r *Rollout) RunsCode(sha string) bool {
+	return r != nil && r.Status != RolloutCompleted && r.CodeSha256 != "" && r.CodeSha256 == sha
+}
 
 // NextStep is the percentage the rollout's next step puts on NewVersion;
 // false once every step is taken.

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -374,14 +375,14 @@ func groups(d *state.Document, o AdvanceOptions) []*group {
 		g.records[label] = f
 	}
 	want := func(g *group) bool {
-		if len(o.IDs) > 0 && !contains(o.IDs, g.id) {
+		if len(o.IDs) > 0 && !slices.Contains(o.IDs, g.id) {
 			return false
 		}
 		if len(o.Labels) == 0 {
 			return true
 		}
 		for _, l := range g.labels {
-			if contains(o.Labels, l) {
+			if slices.Contains(o.Labels, l) {
 				return true
 			}
 		}
@@ -395,15 +396,6 @@ func groups(d *state.Document, o AdvanceOptions) []*group {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Advance takes the steps that are due: for each selected rollout, the

@@ -2,6 +2,7 @@ package operation
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -45,7 +46,7 @@ func CurrentRef(repo *planner.Repo, getenv func(string) (string, bool)) (Ref, er
 			}
 		case strings.HasPrefix(full, "refs/tags/"):
 			t := strings.TrimPrefix(full, "refs/tags/")
-			if !contains(ref.Tags, t) {
+			if !slices.Contains(ref.Tags, t) {
 				ref.Tags = append(ref.Tags, t)
 			}
 		default:
@@ -68,15 +69,6 @@ func CurrentRef(repo *planner.Repo, getenv func(string) (string, bool)) (Ref, er
 		addRef(env("CODEBUILD_WEBHOOK_HEAD_REF"), "CODEBUILD_WEBHOOK_HEAD_REF")
 	}
 	return ref, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // matchingTag is the last (sorted) tag at HEAD that the glob matches.

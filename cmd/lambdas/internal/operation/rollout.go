@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -125,7 +126,7 @@ func Rollback(ctx context.Context, in Inputs, o RollbackOptions, v RolloutView) 
 		d := sm.Snapshot()
 		var rolling, finished []string
 		for _, l := range d.Labels() {
-			if labels != nil && !contains(labels, l) {
+			if labels != nil && !slices.Contains(labels, l) {
 				continue
 			}
 			if d.Functions[l].Rollout.InProgress() {
@@ -210,7 +211,7 @@ func rolloutEngine(ctx context.Context, in Inputs, sm *state.Manager, v RolloutV
 
 func anyInProgress(d *state.Document, labels []string) bool {
 	for _, l := range d.Labels() {
-		if (labels == nil || contains(labels, l)) && d.Functions[l].Rollout.InProgress() {
+		if (labels == nil || slices.Contains(labels, l)) && d.Functions[l].Rollout.InProgress() {
 			return true
 		}
 	}
