@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,6 +76,12 @@ func (e *Executor) updateCode(ctx context.Context, r *release) error {
 		// answer was lost): read it, once, and update it.
 		if cur, err = e.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}); err != nil {
 			return fmt.Errorf("read function %s, which CreateFunction says exists: %w", name, err)
+		}
+		// attach-layer found no function and left the layer to the
+		// create: one made by someone else may lack it, and code updated
+		// there would ship without its dependencies.
+		if missing := missingLayers(cur.Configuration, r.createLayers); len(missing) > 0 {
+			return fmt.Errorf("function %s was created by someone else while this apply ran, without the dependency layer %s: nothing was updated; run lambdas apply again (its attach-layer step sets the layer)", name, strings.Join(missing, ", "))
 		}
 	}
 	if err != nil {
@@ -400,6 +407,23 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// missingLayers are the layer version ARNs of want that c does not have.
+func missingLayers(c *types.FunctionConfiguration, want []string) []string {
+	var have []string
+	if c != nil {
+		for _, l := range c.Layers {
+			have = append(have, aws.ToString(l.Arn))
+		}
+	}
+	var out []string
+	for _, arn := range want {
+		if !slices.Contains(have, arn) {
+			out = append(out, arn)
+		}
+	}
+	return out
 }
 
 // expectedSha is the CodeSha256 the new version must have.

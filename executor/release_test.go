@@ -420,6 +420,24 @@ func TestRelease(t *testing.T) {
 			wantEvent:   "already exists",
 		},
 		{
+			name: "a function created meanwhile without the dependency layer: refused, nothing updated",
+			fn:   createF,
+			setup: func(h *harness) {
+				h.fake.addFunction("orders-api", oldSha, []string{oldSha}, "live", "1")
+				// attach-layer's read and update-code's find no function yet.
+				h.fake.inject["GetFunction"] = []error{notFound("Function orders-api"), notFound("Function orders-api")}
+			},
+			plan: &plan.FunctionPlan{Name: "orders", FunctionName: "orders-api", Change: plan.Changed, CodeFingerprint: "fp1", Steps: []plan.Step{
+				{Name: plan.StepAttachLayer, Layer: &plan.LayerParams{LayerName: "lambdas-shop-deps-python3-13-x86_64", LayerVersionArn: "arn:aws:lambda:us-east-1:123456789012:layer:lambdas-shop-deps-python3-13-x86_64:1"}},
+				{Name: plan.StepUpdateCode, Code: &plan.CodeParams{FunctionName: "orders-api", Architecture: "x86_64", MayCreate: true}},
+				{Name: plan.StepMoveAlias, Alias: &plan.AliasParams{Alias: "live", Strategy: "all-at-once"}},
+			}},
+			wantStatus:  StatusFailed,
+			wantErr:     "orders: update-code: function orders-api was created by someone else while this apply ran, without the dependency layer arn:aws:lambda:us-east-1:123456789012:layer:lambdas-shop-deps-python3-13-x86_64:1: nothing was updated",
+			wantControl: []string{"CreateFunction orders-api"},
+			wantAlias:   "1",
+		},
+		{
 			name: "CreateFunction says it exists but it cannot be read: an error after one create",
 			fn:   createF,
 			setup: func(h *harness) {
